@@ -1,0 +1,79 @@
+"""COCO detection metrics through pycocotools.
+
+Source: the COCO detection evaluation (cocodataset.org/#detection-eval), computed by ``pycocotools.cocoeval``:
+mAP@[.5:.95] averages AP over IoU thresholds 0.50:0.05:0.95; AP50 and AP75 at one threshold; AR@100 is the
+recall with at most 100 detections per image. Per-class AP is read from the evaluator's precision array for
+that category alone.
+"""
+import contextlib
+import io
+
+import numpy as np
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+# index in COCOeval.stats -> metric name
+_STAT_NAMES = ("mAP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR1", "AR10", "AR100",
+               "AR_small", "AR_medium", "AR_large")
+
+
+def _to_xywh(boxes, height, width):
+    """float [N, 4] ymin, xmin, ymax, xmax normalized -> float [N, 4] x, y, w, h in pixels."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    ymin, xmin, ymax, xmax = boxes.T
+    return np.stack([xmin * width, ymin * height, (xmax - xmin) * width, (ymax - ymin) * height], axis=1)
+
+
+def coco_metrics(images, names_to_ids):
+    """COCO metrics of detections against ground truth.
+
+    Args:
+      images: list of dicts, one per image, with ``height``, ``width`` (int pixels), ``gt_boxes`` float
+        [N, 4] and ``det_boxes`` float [M, 4] (ymin, xmin, ymax, xmax normalized to [0, 1]),
+        ``gt_classes`` int [N] and ``det_classes`` int [M] (label-map ids), ``det_scores`` float [M].
+      names_to_ids: dict class name -> label-map id (the categories).
+
+    Returns:
+      (metrics, text): ``metrics`` dict with ``mAP``, ``AP50``, ``AP75``, ``AP_small``, ``AP_medium``,
+      ``AP_large``, ``AR1``, ``AR10``, ``AR100``, ``AR_small``, ``AR_medium``, ``AR_large`` and
+      ``AP/<class name>`` (mAP@[.5:.95] of that class; -1 where a value is undefined, as pycocotools
+      reports it), and ``text``, pycocotools' printed summary.
+    """
+    categories = [{"id": int(i), "name": n} for n, i in sorted(names_to_ids.items(), key=lambda kv: kv[1])]
+    gt = {"images": [], "annotations": [], "categories": categories}
+    detections = []
+    for image_id, image in enumerate(images, start=1):
+        h, w = int(image["height"]), int(image["width"])
+        gt["images"].append({"id": image_id, "height": h, "width": w})
+        for box, cls in zip(_to_xywh(image["gt_boxes"], h, w), np.asarray(image["gt_classes"]).reshape(-1)):
+            gt["annotations"].append({"id": len(gt["annotations"]) + 1, "image_id": image_id,
+                                      "category_id": int(cls), "bbox": [float(v) for v in box],
+                                      "area": float(box[2] * box[3]), "iscrowd": 0})
+        det_boxes = _to_xywh(image["det_boxes"], h, w)
+        for box, cls, score in zip(det_boxes, np.asarray(image["det_classes"]).reshape(-1),
+                                   np.asarray(image["det_scores"]).reshape(-1)):
+            detections.append({"image_id": image_id, "category_id": int(cls),
+                               "bbox": [float(v) for v in box], "score": float(score)})
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        coco_gt = COCO()
+        coco_gt.dataset = gt
+        coco_gt.createIndex()
+        if not detections or not gt["annotations"]:
+            print("no detections or no ground truth: every metric is 0")
+            metrics = {name: 0.0 for name in _STAT_NAMES}
+            metrics.update({f"AP/{c['name']}": 0.0 for c in categories})
+            return metrics, text.getvalue()
+        coco_dt = coco_gt.loadRes(detections)
+        evaluator = COCOeval(coco_gt, coco_dt, iouType="bbox")
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    metrics = {name: float(value) for name, value in zip(_STAT_NAMES, evaluator.stats)}
+    precision = evaluator.eval["precision"]  # [T, R, K, area, maxDets]
+    for k, category_id in enumerate(evaluator.params.catIds):
+        name = next(c["name"] for c in categories if c["id"] == category_id)
+        values = precision[:, :, k, 0, -1]
+        values = values[values > -1]
+        metrics[f"AP/{name}"] = float(values.mean()) if values.size else -1.0
+    return metrics, text.getvalue()

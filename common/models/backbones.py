@@ -1,0 +1,41 @@
+"""MobileNet feature extractors for SSD, taken from ``keras.applications`` at the TF OD API's tap points.
+
+The TF Object Detection API's ``ssd_mobilenet_v1`` reads ``Conv2d_11_pointwise`` (stride 16) and
+``Conv2d_13_pointwise`` (stride 32); ``ssd_mobilenet_v2`` / ``ssdlite_mobilenet_v2`` read
+``layer_15/expansion_output`` (stride 16) and ``layer_19`` (stride 32). In ``keras.applications`` these are
+``conv_pw_11_relu`` / ``conv_pw_13_relu`` and ``block_13_expand_relu`` / ``out_relu``. Keras pads stride-2
+convolutions explicitly so that outputs equal TF "SAME" padding for every input size used here.
+"""
+import keras
+
+# name -> (keras.applications constructor, [stride-16 layer, stride-32 layer])
+BACKBONES = {
+    "mobilenet_v1": (keras.applications.MobileNet, ["conv_pw_11_relu", "conv_pw_13_relu"]),
+    "mobilenet_v2": (keras.applications.MobileNetV2, ["block_13_expand_relu", "out_relu"]),
+}
+
+
+def build_backbone(name, image_size, alpha=1.0, weights=None):
+    """Build a MobileNet feature extractor.
+
+    Args:
+      name: ``"mobilenet_v1"`` or ``"mobilenet_v2"``.
+      image_size: int, square input side in pixels.
+      alpha: float, width multiplier.
+      weights: ``None`` (random), ``"imagenet"`` (downloaded and cached by Keras), or a path to a Keras
+        ``.h5`` weights file of the same architecture and alpha.
+
+    Returns:
+      keras.Model mapping float32 [B, image_size, image_size, 3] in [-1, 1] to the two feature maps
+      (stride 16 and stride 32), each float32 [B, h, w, c].
+
+    Raises:
+      ValueError: unknown backbone name.
+    """
+    if name not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; expected one of {sorted(BACKBONES)}")
+    constructor, taps = BACKBONES[name]
+    base = constructor(input_shape=(image_size, image_size, 3), alpha=alpha, include_top=False,
+                       weights=weights)
+    outputs = [base.get_layer(tap).output for tap in taps]
+    return keras.Model(base.input, outputs, name=f"{name}_features")
