@@ -1,16 +1,13 @@
 """MLflow entry point ``convert``: SavedModel, frozen graph, float and int8 TFLite, Edge TPU compilation."""
 import argparse
-from pathlib import Path
-import tempfile
 
 import common.env  # noqa: F401  (quiet TensorFlow before it is imported)
 import mlflow
 
 from common.convert import COMPILED, convert_detector
 from common.postprocess import NMSConfig
-from common.tracking import (DATA_ARTIFACTS, EXPORT_ARTIFACTS, MODEL_ARTIFACTS, download_artifacts,
-                             ensure_tracking_uri)
-from steps._args import whole_number
+from common.tracking import EXPORT_ARTIFACTS
+from steps._cli import fetch_inputs, step_run, whole_number
 
 
 def parse_args(argv=None):
@@ -27,15 +24,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    ensure_tracking_uri()
     nms = NMSConfig(score_threshold=args.score_threshold, iou_threshold=args.iou_threshold,
                     max_detections=args.max_detections, max_detections_per_class=args.max_detections)
-    with mlflow.start_run(), tempfile.TemporaryDirectory() as tmp:
-        data = download_artifacts(args.data_run_id, DATA_ARTIFACTS, Path(tmp) / "input")
-        model_dir = download_artifacts(args.model_run_id, MODEL_ARTIFACTS, Path(tmp) / "input")
-        mlflow.set_tags({"data_run_id": args.data_run_id, "model_run_id": args.model_run_id})
+    with step_run() as tmp:
+        data, model_dir = fetch_inputs(tmp, args.data_run_id, args.model_run_id)
         result = convert_detector(model_dir, data / "train.record", data / "label_map.pbtxt",
-                                  Path(tmp) / EXPORT_ARTIFACTS, args.num_calibration_images, nms)
+                                  tmp / EXPORT_ARTIFACTS, args.num_calibration_images, nms)
         print(f"convert: {result.edgetpu_message}" if result.edgetpu_status == COMPILED else result.edgetpu_message)
         mlflow.log_metrics({f"convert/{name}_seconds": value for name, value in result.seconds.items()})
         mlflow.log_metrics({"convert/int8_size_bytes": result.int8_tflite_path.stat().st_size,

@@ -1,14 +1,12 @@
 """MLflow entry point ``evaluate``: COCO metrics of a retrained detector on the test split, and a picture."""
 import argparse
-from pathlib import Path
-import tempfile
 
 import common.env  # noqa: F401  (quiet TensorFlow before it is imported)
 import mlflow
 
 from common.evaluation.evaluate import evaluate_detector
-from common.tracking import (DATA_ARTIFACTS, EVAL_ARTIFACTS, MODEL_ARTIFACTS, download_artifacts,
-                             ensure_tracking_uri, metric_key)
+from common.tracking import EVAL_ARTIFACTS, metric_key
+from steps._cli import fetch_inputs, step_run
 
 
 def parse_args(argv=None):
@@ -20,13 +18,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    ensure_tracking_uri()
-    with mlflow.start_run(), tempfile.TemporaryDirectory() as tmp:
-        data = download_artifacts(args.data_run_id, DATA_ARTIFACTS, Path(tmp) / "input")
-        model_dir = download_artifacts(args.model_run_id, MODEL_ARTIFACTS, Path(tmp) / "input")
-        mlflow.set_tags({"data_run_id": args.data_run_id, "model_run_id": args.model_run_id})
+    with step_run() as tmp:
+        data, model_dir = fetch_inputs(tmp, args.data_run_id, args.model_run_id)
         result = evaluate_detector(model_dir, data / "test.record", data / "label_map.pbtxt",
-                                   Path(tmp) / EVAL_ARTIFACTS)
+                                   tmp / EVAL_ARTIFACTS)
         mlflow.log_metrics({metric_key(f"eval/{name}"): value for name, value in result.metrics.items()})
         mlflow.log_metric("eval/num_images", result.num_images)
         mlflow.log_artifacts(str(result.metrics_path.parent), artifact_path=EVAL_ARTIFACTS)

@@ -4,15 +4,14 @@ With an empty ``--data-dir`` it generates the embedded default: a seeded synthet
 """
 import argparse
 from pathlib import Path
-import tempfile
 
 import common.env  # noqa: F401  (quiet TensorFlow before it is imported)
 import mlflow
 
 from common.preprocess import preprocess
-from steps._args import whole_number
 from common.synthetic import make_synthetic_dataset
-from common.tracking import DATA_ARTIFACTS, ensure_tracking_uri, metric_key
+from common.tracking import DATA_ARTIFACTS, metric_key
+from steps._cli import step_run, whole_number
 
 
 def parse_args(argv=None):
@@ -27,16 +26,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    ensure_tracking_uri()
-    with mlflow.start_run(), tempfile.TemporaryDirectory() as tmp:
+    with step_run() as tmp:
         data_dir = args.data_dir.strip()
         if data_dir:
             mlflow.set_tag("dataset", str(Path(data_dir).resolve()))
         else:
-            data_dir = make_synthetic_dataset(Path(tmp) / "synthetic", seed=args.seed)
+            data_dir = make_synthetic_dataset(tmp / "synthetic", seed=args.seed)
             mlflow.set_tag("dataset", "synthetic (generated, seeded)")
             print(f"preprocess: no data_dir given, generated the synthetic default dataset (seed {args.seed})")
-        result = preprocess(data_dir, Path(tmp) / DATA_ARTIFACTS, test_fraction=args.test_fraction,
+        result = preprocess(data_dir, tmp / DATA_ARTIFACTS, test_fraction=args.test_fraction,
                             seed=args.seed, label_map_path=args.label_map.strip() or None)
         metrics = {"data/num_classes": result.num_classes, "data/warnings": result.num_warnings}
         for split, summary in result.summary.items():

@@ -1,16 +1,14 @@
 """MLflow entry point ``retrain``: train an SSD / SSDLite detector on the TFRecords of a preprocess run."""
 import argparse
-from pathlib import Path
-import tempfile
 
 import common.env  # noqa: F401  (quiet TensorFlow before it is imported)
 import mlflow
 
 from common.label_map import read_label_map
 from common.models import MODEL_NAMES, DetectorConfig
-from common.tracking import DATA_ARTIFACTS, MODEL_ARTIFACTS, download_artifacts, ensure_tracking_uri
-from steps._args import whole_number
+from common.tracking import MODEL_ARTIFACTS
 from common.train import CHECKPOINT_DIR, TENSORBOARD_DIR, TrainConfig, train
+from steps._cli import fetch_inputs, step_run, whole_number
 
 
 def parse_args(argv=None):
@@ -33,17 +31,16 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    ensure_tracking_uri()
-    with mlflow.start_run(), tempfile.TemporaryDirectory() as tmp:
-        data = download_artifacts(args.data_run_id, DATA_ARTIFACTS, Path(tmp) / "input")
+    with step_run() as tmp:
+        data, _ = fetch_inputs(tmp, args.data_run_id)
         names_to_ids = read_label_map(data / "label_map.pbtxt")
         detector = DetectorConfig(model=args.model, image_size=args.image_size,
                                   num_classes=max(names_to_ids.values()), alpha=args.alpha)
         config = TrainConfig(num_steps=args.num_steps, batch_size=args.batch_size,
                              learning_rate=args.learning_rate, warmup_steps=args.warmup_steps,
                              log_every=args.log_every, checkpoint_every=args.checkpoint_every, seed=args.seed)
-        mlflow.set_tags({"base_model": args.model, "data_run_id": args.data_run_id})
-        out = Path(tmp) / MODEL_ARTIFACTS
+        mlflow.set_tag("base_model", args.model)
+        out = tmp / MODEL_ARTIFACTS
         result = train(detector, str(data / "train.record"), out, config, base_weights=args.base_weights,
                        on_metrics=lambda step, metrics: mlflow.log_metrics(metrics, step=step))
         mlflow.set_tag("base_weights_kind", result.base_weights_kind)

@@ -209,6 +209,12 @@ def _check_outputs_in_pycoral_order(path):
     assert names == list(TFLITE_OUTPUT_NAMES)
     n = NMS.max_detections
     assert shapes == [(1, n, 4), (1, n), (1, n), (1,)]
+    # pycoral's detect adapter reads a model with a signature by key: output_0 count, output_1 scores,
+    # output_2 classes, output_3 boxes. The keys must name the same tensors as the positional outputs.
+    (signature,) = interpreter._get_full_signature_list().values()
+    by_index = {d["index"]: d["name"] for d in interpreter.get_output_details()}
+    keyed = {key: by_index[index] for key, index in signature["outputs"].items()}
+    assert keyed == {"output_0": names[3], "output_1": names[2], "output_2": names[1], "output_3": names[0]}
     return inputs, interpreter
 
 

@@ -19,8 +19,11 @@ TFLITE_POSTPROCESS_OP = "TFLite_Detection_PostProcess"
 # Names given to the four model outputs (as in TF1 OD API ``.tflite`` files), in output order.
 TFLITE_OUTPUT_NAMES = (TFLITE_POSTPROCESS_OP, f"{TFLITE_POSTPROCESS_OP}:1", f"{TFLITE_POSTPROCESS_OP}:2",
                        f"{TFLITE_POSTPROCESS_OP}:3")
-# Signature output keys for the same four tensors.
-TFLITE_SIGNATURE_KEYS = ("detection_boxes", "detection_classes", "detection_scores", "num_detections")
+# Signature output keys for the same four tensors (boxes, classes, scores, count). pycoral's detect adapter
+# (pycoral/adapters/detect.py, get_objects) reads a model that has a signature by these keys:
+# output_0 = count, output_1 = scores, output_2 = classes, output_3 = boxes -- the TF2 OD API exporter's
+# layout -- and a model without one by position (boxes, classes, scores, count). Our files satisfy both.
+TFLITE_SIGNATURE_KEYS = ("output_3", "output_2", "output_1", "output_0")
 
 
 @dataclass(frozen=True)

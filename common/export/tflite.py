@@ -15,8 +15,8 @@ The converted model:
 * outputs, in this order (pycoral's ``detect`` adapter): 0 boxes float32 [1, N, 4] ymin, xmin, ymax, xmax
   normalized (not clipped); 1 classes float32 [1, N] 0-based (label-map id - 1); 2 scores float32 [1, N];
   3 count float32 [1]. Tensor names ``TFLite_Detection_PostProcess``, ``...:1``, ``...:2``, ``...:3``;
-  signature ``serving_default`` keys ``detection_boxes``, ``detection_classes``, ``detection_scores``,
-  ``num_detections``.
+  signature ``serving_default`` keys ``output_3`` (boxes), ``output_2`` (classes), ``output_1`` (scores),
+  ``output_0`` (count), the keys pycoral's detect adapter looks up.
 """
 from pathlib import Path
 
