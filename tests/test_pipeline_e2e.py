@@ -19,6 +19,8 @@ import pytest
 from common.export import run_tflite_detector, tflite_ops
 from common.label_map import read_label_map
 
+pytestmark = pytest.mark.slow
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 STEPS = ("preprocess", "retrain", "evaluate", "convert")
 # Ops an int8 Edge TPU model may hold besides the int8 builtins: the uint8 -> int8 input QUANTIZE and the
