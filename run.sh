@@ -3,12 +3,42 @@
 #   ./run.sh [-P name=value ...]   run the whole pipeline (MLflow project entry point `main`)
 #   ./run.sh test [pytest args]    run the test suite
 #   ./run.sh ui                    open the MLflow UI on the local tracking store (http://127.0.0.1:5000)
+#   ./run.sh docker [-P name=value ...]  build the Docker image (with the Edge TPU compiler) and run the
+#                                  pipeline in it; runs go to ./docker-runs (DOCKER_RUNS_DIR), data is mounted
 # Uses the current python3 when it already has the pinned requirements, else creates .venv on first use.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 user_cwd="$PWD"
 cd "$here"
+
+# ./run.sh docker: no Python needed on the host. Host paths given with -P (data_dir, label_map, base_weights)
+# are mounted read-only into the container and the parameter is rewritten to the mounted path.
+if [ "${1:-}" = docker ]; then
+  shift
+  image="${DOCKER_IMAGE:-edgetpu-detector}"
+  runs="${DOCKER_RUNS_DIR:-$here/docker-runs}"
+  mkdir -p "$runs"
+  runs="$(cd "$runs" && pwd)"
+  mounts=(-v "$runs:/work/project/mlruns")
+  params=()
+  for arg in "$@"; do
+    case "$arg" in
+      data_dir=?*|label_map=?*|base_weights=?*)
+        name="${arg%%=*}" value="${arg#*=}"
+        case "$value" in /*) ;; *) [ -e "$user_cwd/$value" ] && value="$user_cwd/$value" ;; esac
+        if [ -e "$value" ]; then
+          value="$(cd "$(dirname "$value")" && pwd)/$(basename "$value")"
+          mounts+=(-v "$value:/mnt/$name/$(basename "$value"):ro")
+          arg="$name=/mnt/$name/$(basename "$value")"
+        fi ;;
+    esac
+    params+=("$arg")
+  done
+  docker build --platform linux/amd64 -t "$image" "$here"
+  exec docker run --rm --platform linux/amd64 --user "$(id -u):$(id -g)" -e HOME=/tmp "${mounts[@]}" \
+    "$image" mlflow run . --env-manager local ${params[@]+"${params[@]}"}
+fi
 
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 export TF_ENABLE_ONEDNN_OPTS="${TF_ENABLE_ONEDNN_OPTS:-0}"
@@ -20,7 +50,7 @@ python="${PYTHON:-python3}"
 if [ -x .venv/bin/python ]; then
   python=.venv/bin/python
 fi
-if ! "$python" -m common.requirements_check requirements.txt >/dev/null 2>&1; then
+if ! "$python" -m common.requirements_check requirements.txt requirements-nodeps.txt >/dev/null 2>&1; then
   if [ ! -x .venv/bin/python ]; then
     echo "run.sh: creating .venv with the pinned requirements (first run only, a few minutes)"
     "${PYTHON:-python3}" -m venv .venv
@@ -28,6 +58,7 @@ if ! "$python" -m common.requirements_check requirements.txt >/dev/null 2>&1; th
   python=.venv/bin/python
   "$python" -m pip install --quiet --upgrade pip
   "$python" -m pip install --quiet -r requirements.txt
+  "$python" -m pip install --quiet --no-deps -r requirements-nodeps.txt
 fi
 export PATH="$(dirname "$("$python" -c 'import sys; print(sys.executable)')"):$PATH"
 
@@ -35,9 +66,9 @@ export PATH="$(dirname "$("$python" -c 'import sys; print(sys.executable)')"):$P
 args=()
 for arg in "$@"; do
   case "$arg" in
-    data_dir=?*|label_map=?*|base_weights=?*)
+    data_dir=?*|label_map=?*|base_weights=?*|model=?*|input=?*|output_dir=?*|labels=?*)
       name="${arg%%=*}" value="${arg#*=}"
-      if [ "${value#/}" = "$value" ] && [ -e "$user_cwd/$value" ]; then
+      if [ "${value#/}" = "$value" ] && { [ -e "$user_cwd/$value" ] || [ "$name" = output_dir ]; }; then
         arg="$name=$user_cwd/$value"
       fi ;;
   esac

@@ -7,16 +7,19 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
+from common.ssd_random_crop import ssd_random_crop
 from common.target_assigner import assign_targets
 from common.tfrecord import parse_example
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Training-time augmentation: horizontal flip and photometric jitter (brightness, contrast, saturation)."""
+    """Training-time augmentation: SSD random crop (``common.ssd_random_crop``), horizontal flip and
+    photometric jitter (brightness, contrast, saturation)."""
 
     horizontal_flip: bool = True
     photometric: bool = True
+    random_crop: bool = True
     max_brightness_delta: float = 32.0  # in pixel units, on [0, 255]
     contrast_range: tuple = (0.8, 1.25)
     saturation_range: tuple = (0.8, 1.25)
@@ -67,14 +70,16 @@ def training_dataset(record_paths, detector_config, batch_size, seed=0, augment=
 
     def prepare(serialized):
         example = parse_example(serialized)
-        image = resize_image(example["image"], size)
-        boxes = example["boxes"]
+        image, boxes, classes = example["image"], example["boxes"], example["classes"]
+        if augment is not None and augment.random_crop:
+            image, boxes, classes = ssd_random_crop(image, boxes, classes)
+        image = resize_image(image, size)
         if augment is not None:
             if augment.horizontal_flip:
                 image, boxes = random_horizontal_flip(image, boxes)
             if augment.photometric:
                 image = photometric_jitter(image, augment)
-        box_targets, class_targets = assign_targets(boxes, example["classes"], anchors, box_coder)
+        box_targets, class_targets = assign_targets(boxes, classes, anchors, box_coder)
         return image, {"box_targets": box_targets, "class_targets": class_targets}
 
     paths = [record_paths] if isinstance(record_paths, str) else list(record_paths)
@@ -88,13 +93,16 @@ def evaluation_dataset(record_paths, image_size):
     """Unshuffled, unbatched evaluation pipeline keeping the ground truth.
 
     Returns:
-      tf.data.Dataset of dicts: ``image`` float32 [S, S, 3] in [0, 255] (model input), ``original`` uint8
+      tf.data.Dataset of dicts: ``image`` uint8 [S, S, 3] (the model input, resized once here so that
+      every exported form of a model sees the same pixels; uint8 because that is the int8 TFLite's input
+      type, and a lossless input for the float forms), ``original`` uint8
       [H, W, 3], ``boxes`` float32 [N, 4] ymin, xmin, ymax, xmax normalized, ``classes`` int32 [N]
       label-map ids, ``filename`` string, ``height`` and ``width`` int32 pixels.
     """
     def prepare(serialized):
         example = parse_example(serialized)
-        return {"image": resize_image(example["image"], image_size), "original": example["image"],
+        image = tf.cast(tf.round(resize_image(example["image"], image_size)), tf.uint8)
+        return {"image": image, "original": example["image"],
                 "boxes": example["boxes"], "classes": example["classes"], "filename": example["filename"],
                 "height": example["height"], "width": example["width"]}
 

@@ -1,39 +1,44 @@
-"""The preprocess step: LabelImg (Pascal VOC) folder -> label map, CSVs and TFRecords for training.
+"""The preprocess step: a labelled dataset folder (any common.formats format) -> label map, CSVs, TFRecords, reports.
 
 Writes into ``output_dir``:
 
 * ``label_map.pbtxt``: TF OD API StringIntLabelMap (common.label_map), built from the sorted class
   names or copied (ids unchanged) from the user's ``label_map_path``;
 * ``labels.txt``: Coral/pycoral labels, line i = id i + 1;
-* ``train_labels.csv``, ``test_labels.csv``: the TF OD API tutorials' ``xml_to_csv`` layout, one row
-  per box: ``filename,width,height,class,xmin,ymin,xmax,ymax`` (pixels after clipping; integers
-  written as integers, other values as Python floats);
-* ``train.record``, ``test.record``: TFRecords in the TF OD API tf.Example schema (common.tfrecord);
-* ``validation_report.json``: counts, per-split summary and the warnings list (common.dataset).
+* ``train_labels.csv``, ``test_labels.csv`` (and ``val_labels.csv``): the TF OD API tutorials'
+  ``xml_to_csv`` layout, one row per box: ``filename,width,height,class,xmin,ymin,xmax,ymax`` (pixels
+  after clipping; integers written as integers, other values as Python floats);
+* ``train.record``, ``test.record`` (and ``val.record``), or with ``num_shards`` > 1
+  ``train.record-00000-of-0000N`` ...: TFRecords in the TF OD API tf.Example schema (common.tfrecord);
+* ``validation_report.json`` / ``.csv``: every issue and its policy (common.validation_report);
+* ``dataset_report.json``, ``box_sizes.png``, ``aspect_ratios.png``: common.dataset_report.
 
-The same input, seed and arguments give byte-identical records, CSVs and label files.
+The same input, seed and arguments give byte-identical records, CSVs and label files, whatever the
+number of worker processes.
 """
 from __future__ import annotations
 
-import csv
-import json
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.dataset import Dataset, discover_dataset
+from common.dataset_report import split_summary, write_dataset_report
+from common.images import DEFAULT_MAX_PIXELS
+from common.issues import Issues
 from common.label_map import make_label_map, read_label_map, write_label_map, write_labels_txt
-
-CSV_COLUMNS = ("filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax")
+from common.record_writer import CSV_COLUMNS, EncoderPool, csv_rows, write_split  # noqa: F401
+from common.validation_report import console_summary, write_validation_report
 
 
 @dataclass
 class PreprocessResult:
     """Outputs and summary of ``preprocess``.
 
-    ``summary[split]`` (split in "train", "test") = ``{"images": int, "boxes": int,
+    ``summary[split]`` (split in "train", "test" and, when present, "val") = ``{"images": int, "boxes": int,
     "images_per_class": {name: images holding >= 1 box of the class}, "boxes_per_class": {name: int}}``;
-    ``counts`` are the validation counters of ``common.dataset.discover_dataset``.
+    ``counts`` are the validation counters of ``common.dataset.discover_dataset`` after writing
+    (``boxes_in == boxes_kept + boxes_skipped``). ``train_record``/``test_record`` are the first (or only)
+    file of each split; ``record_paths[split]`` lists every shard.
     """
 
     output_dir: Path
@@ -50,127 +55,143 @@ class PreprocessResult:
     summary: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     num_warnings: int = 0
+    format: str = "voc"
+    record_paths: dict = field(default_factory=dict)
+    report_csv_path: Path | None = None
+    dataset_report_paths: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    console: str = ""  # the console summary of the validation report
+    passthrough_images: int = 0  # images whose original JPEG bytes were written unchanged
 
     @property
     def num_train(self) -> int:
-        """Images in train.record."""
+        """Images in the train records."""
         return self.summary["train"]["images"]
 
     @property
     def num_test(self) -> int:
-        """Images in test.record."""
+        """Images in the test records."""
         return self.summary["test"]["images"]
-
-
-def _format_number(value: float) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def write_labels_csv(records, path) -> Path:
     """Write the tutorials' ``xml_to_csv`` CSV (columns ``CSV_COLUMNS``), one row per box, in record order."""
+    import csv
+
     path = Path(path)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for record in records:
-            for box in record.boxes:
-                writer.writerow(
-                    [record.filename, record.width, record.height, box.label]
-                    + [_format_number(v) for v in (box.xmin, box.ymin, box.xmax, box.ymax)]
-                )
+            writer.writerows(csv_rows(record))
     return path
 
 
-def split_summary(records) -> dict:
-    """Image and box counts of one split, overall and per class (class keys sorted)."""
-    boxes = Counter(box.label for record in records for box in record.boxes)
-    images = Counter(label for record in records for label in {box.label for box in record.boxes})
-    return {
-        "images": len(records),
-        "boxes": sum(boxes.values()),
-        "images_per_class": dict(sorted(images.items())),
-        "boxes_per_class": dict(sorted(boxes.items())),
-    }
-
-
-def _label_map_for(dataset: Dataset, label_map_path) -> dict[str, int]:
+def _label_map_for(dataset: Dataset, given: dict | None, label_map_path, issues: Issues) -> dict[str, int]:
     classes = dataset.class_names
-    if label_map_path is None:
+    if given is None:
         if not classes:
             raise ValueError(f"{dataset.data_dir}: no boxes found, cannot build a label map")
         return make_label_map(classes)
-    names_to_ids = read_label_map(label_map_path)
-    missing = sorted(set(classes) - set(names_to_ids))
-    if missing:
-        raise ValueError(f"{label_map_path}: label map lacks classes found in {dataset.data_dir}: {missing}")
-    for name in sorted(set(names_to_ids) - set(classes)):
-        dataset.warnings.append(
-            {"file": str(label_map_path), "problem": f"class {name!r} has no boxes in the data", "action": "kept in the label map"}
-        )
-    return names_to_ids
+    for name in sorted(set(given) - set(classes)):
+        issues.add("class_unused", str(label_map_path), f"class {name!r} has no boxes in the data",
+                   "kept in the label map")
+    return given
 
 
 def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42, label_map_path=None,
-               progress: bool = True) -> PreprocessResult:
-    """Discover, validate and convert a LabelImg dataset (see module docstring for the files written).
+               progress: bool = True, format: str | None = None, num_shards: int = 1,
+               num_workers: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> PreprocessResult:
+    """Discover, validate and convert a labelled dataset (see module docstring for the files written).
 
     Args:
-        data_dir: LabelImg folder (layouts in common.dataset).
+        data_dir: dataset folder (formats in common.formats, layouts in common.dataset).
         output_dir: folder for the outputs (created if needed; files are overwritten).
-        test_fraction: test share in [0, 1) when the data has no train/ + test/ folders.
+        test_fraction: test share in [0, 1) when the data has no train/test split.
         seed: seed of that split.
-        label_map_path: optional existing StringIntLabelMap; its ids are kept and it must name every
-            class in the data (extra classes are reported).
+        label_map_path: optional existing StringIntLabelMap; its ids are kept; classes it does not name
+            are skipped and reported (``label_not_in_map``), its classes without boxes reported.
         progress: show tqdm progress bars.
+        format: input format name, or None/"auto" to detect it.
+        num_shards: TFRecord files per split (>= 1).
+        num_workers: encoding processes; None: one per CPU core; 1: in this process.
+        max_pixels: pixel limit per image (decompression-bomb guard).
 
     Returns:
         PreprocessResult.
 
     Raises:
         FileNotFoundError: data_dir missing.
-        ValueError: no usable annotations, bad test_fraction, an invalid label map or one missing
-            classes, or an image that cannot be encoded (each names the file).
+        ValueError: no usable annotations, bad test_fraction or num_shards, an invalid label map, or no
+            class left (each names the file or folder).
     """
-    from common.tfrecord import write_tfrecord  # imports TensorFlow; keep discovery-only users light
-
+    if num_shards < 1:
+        raise ValueError(f"num_shards must be >= 1, got {num_shards}")
     output_dir = Path(output_dir)
-    dataset = discover_dataset(data_dir, test_fraction=test_fraction, seed=seed, progress=progress)
-    names_to_ids = _label_map_for(dataset, label_map_path)
+    given = read_label_map(label_map_path) if label_map_path else None
+    dataset = discover_dataset(data_dir, test_fraction=test_fraction, seed=seed, progress=progress, format=format,
+                               label_map=given, max_pixels=max_pixels)
+    issues = Issues(dataset.data_dir)
+    issues.items = dataset.warnings
+    names_to_ids = _label_map_for(dataset, given, label_map_path, issues)
     output_dir.mkdir(parents=True, exist_ok=True)
-
     label_map_out = write_label_map(names_to_ids, output_dir / "label_map.pbtxt")
     labels_txt = write_labels_txt(names_to_ids, output_dir / "labels.txt")
-    paths = {}
-    for split, records in (("train", dataset.train), ("test", dataset.test)):
-        paths[f"{split}_csv"] = write_labels_csv(records, output_dir / f"{split}_labels.csv")
-        paths[f"{split}_record"] = output_dir / f"{split}.record"
-        write_tfrecord(records, names_to_ids, paths[f"{split}_record"], progress=progress, desc=f"{split}.record")
 
-    summary = {"train": split_summary(dataset.train), "test": split_summary(dataset.test)}
-    report_path = output_dir / "validation_report.json"
+    counts = dict(dataset.counts)
+    written: dict[str, list] = {}
+    paths: dict[str, list[Path]] = {}
+    csv_paths: dict[str, Path] = {}
+    passthrough = 0
+    with EncoderPool(num_workers) as pool:
+        for split, records in dataset.splits.items():
+            out = write_split(records, names_to_ids, output_dir, split, pool, num_shards=num_shards,
+                              max_pixels=max_pixels, progress=progress)
+            for record, code, problem in out.skipped:
+                n = len(record.boxes)
+                counts["images_kept"] -= 1
+                counts["images_skipped"] += 1
+                counts["boxes_kept"] -= n
+                counts["boxes_skipped"] += n
+                issues.add(code, record.relpath, problem, f"image skipped ({n} boxes)" if n else "image skipped")
+            written[split], paths[split], csv_paths[split] = out.written, out.record_paths, out.csv_path
+            passthrough += out.passthrough
+
+    summary = {split: split_summary(records) for split, records in written.items()}
     report = {
         "data_dir": str(dataset.data_dir),
+        "format": dataset.format,
+        "formats_found": dataset.formats_found,
         "split_source": dataset.split_source,
         "test_fraction": test_fraction,
         "seed": seed,
         "label_map": names_to_ids,
-        "counts": dataset.counts,
+        "counts": counts,
         "summary": summary,
-        "num_warnings": len(dataset.warnings),
-        "warnings": dataset.warnings,
+        "warnings": issues.items,
     }
-    report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    report_path, report_csv = write_validation_report(report, output_dir)
+    dataset_paths = write_dataset_report(written, output_dir)
     return PreprocessResult(
         output_dir=output_dir,
         label_map_path=label_map_out,
         labels_txt_path=labels_txt,
+        train_record=paths["train"][0],
+        test_record=paths["test"][0],
+        train_csv=csv_paths["train"],
+        test_csv=csv_paths["test"],
         report_path=report_path,
         names_to_ids=names_to_ids,
         num_classes=len(names_to_ids),
         split_source=dataset.split_source,
         summary=summary,
-        counts=dataset.counts,
-        num_warnings=len(dataset.warnings),
-        **paths,
+        counts=counts,
+        num_warnings=len(issues.items),
+        format=dataset.format,
+        record_paths=paths,
+        report_csv_path=report_csv,
+        dataset_report_paths=dataset_paths,
+        warnings=issues.items,
+        console=console_summary(report),
+        passthrough_images=passthrough,
     )

@@ -1,7 +1,7 @@
 """Is the running Python's environment the project's pinned one? Standard library only: it runs before
 any dependency is installed (``run.sh`` uses it to decide whether to create ``.venv``).
 
-Usage: ``python -m common.requirements_check requirements.txt`` exits 0 when every requirement is
+Usage: ``python -m common.requirements_check requirements.txt [requirements-nodeps.txt ...]`` exits 0 when every requirement is
 installed at a version that satisfies it, else prints what is missing or different and exits 1.
 """
 from importlib import metadata
@@ -55,7 +55,7 @@ def unmet_requirements(path):
 
 
 if __name__ == "__main__":
-    unmet = unmet_requirements(sys.argv[1] if len(sys.argv) > 1 else "requirements.txt")
+    unmet = [problem for path in (sys.argv[1:] or ["requirements.txt"]) for problem in unmet_requirements(path)]
     for problem in unmet:
         print(problem)
     sys.exit(1 if unmet else 0)

@@ -17,75 +17,42 @@ image/object/class/text            bytes     [N] class names, UTF-8
 image/object/class/label           int64     [N] label-map ids (>= 1)
 =================================  ========  =================================================
 
-Image bytes: a file that really is an RGB JPEG is passed through unchanged (no generation loss);
-anything else (grayscale ``L``, ``CMYK``, ``RGBA``/``LA``/``P``, a PNG saved as ``.jpg``, BMP ...) is
-converted to RGB with Pillow (transparent pixels composited over white) and re-encoded as baseline
+The preprocess step writes these files with common.record_writer (parallel, sharded); ``make_example``
+and ``write_tfrecord`` here are the single-process equivalent. Image bytes (common.images): a file that
+really is an RGB JPEG is passed through unchanged (no generation loss); anything else (grayscale
+``L``, ``CMYK``, ``RGBA``/``LA``/``P``, a PNG saved as ``.jpg``, BMP ...) is converted to RGB with Pillow (transparent pixels composited over white) and re-encoded as baseline
 JPEG, quality 95, 4:2:0 subsampling, without EXIF or ICC data. Pillow's encoder is deterministic, so
 the same input gives the same bytes.
 
-EXIF orientation: see common.dataset. Stored pixels are written unless
+EXIF orientation: see common.annotation_checks. Stored pixels are written unless
 ``ImageRecord.exif_transpose`` is set (the XML size matches only the rotated image), in which case
-``PIL.ImageOps.exif_transpose`` is applied and the result re-encoded. A passed-through JPEG keeps its
-EXIF block, but TensorFlow's JPEG decoder ignores EXIF orientation, so readers see stored pixels.
+``PIL.ImageOps.exif_transpose`` is applied; either way a JPEG with an orientation tag is re-encoded
+without it, so every reader sees the pixels the boxes belong to.
 """
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 
 import common.env  # noqa: F401  (quiet TensorFlow before importing it)
-import numpy as np
 import tensorflow as tf
-from PIL import Image, ImageOps
 
-from common.dataset import ImageRecord
-
-JPEG_QUALITY = 95
-_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any Pillow image to mode RGB; alpha is composited over an opaque white background."""
-    if image.mode == "RGB":
-        return image
-    if image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16/32-bit grayscale: scale to 8 bits instead of clipping at 255.
-        array = np.asarray(image, dtype=np.float64)
-        peak = float(array.max()) or 1.0
-        image = Image.fromarray(np.clip(array * (255.0 / peak), 0, 255).astype(np.uint8), mode="L")
-    return image.convert("RGB")
-
-
-def encode_rgb_jpeg(image: Image.Image) -> bytes:
-    """Encode an image as an RGB baseline JPEG (quality 95, 4:2:0, no EXIF/ICC), deterministically."""
-    buffer = io.BytesIO()
-    to_rgb(image).save(buffer, format="JPEG", quality=JPEG_QUALITY, subsampling="4:2:0", optimize=False, progressive=False)
-    return buffer.getvalue()
+from common.example_proto import serialize_example
+from common.images import JPEG_QUALITY, encode_rgb_jpeg, jpeg_for_record, to_rgb  # noqa: F401  (re-exported)
+from common.record_encoder import example_features
+from common.records import ImageRecord
 
 
 def load_jpeg_bytes(path, exif_transpose: bool = False) -> tuple[bytes, int, int]:
-    """Return (JPEG bytes, width, height) for an image file, following the module's pass-through rule.
+    """Return (JPEG bytes, width, height) for an image file, following common.images' pass-through rule.
 
     Raises:
         ValueError: naming the file when Pillow cannot read it.
     """
     path = Path(path)
-    raw = path.read_bytes()
     try:
-        with Image.open(io.BytesIO(raw)) as image:
-            if image.format == "JPEG" and image.mode == "RGB" and not exif_transpose:
-                return raw, image.width, image.height
-            image.load()
-            if exif_transpose:
-                image = ImageOps.exif_transpose(image)
-            encoded = encode_rgb_jpeg(image)
-            return encoded, image.width, image.height
-    except (OSError, Image.DecompressionBombError) as exc:
+        return jpeg_for_record(path.read_bytes(), exif_transpose=exif_transpose)
+    except ValueError as exc:
         raise ValueError(f"{path}: cannot read image: {exc}") from exc
 
 
@@ -116,23 +83,8 @@ def make_example(record: ImageRecord, names_to_ids: dict[str, int]) -> tf.train.
     missing = sorted({box.label for box in record.boxes} - set(names_to_ids))
     if missing:
         raise ValueError(f"{record.image_path}: classes {missing} are not in the label map")
-    boxes = record.boxes
-    feature = {
-        "image/height": _int64_feature([height]),
-        "image/width": _int64_feature([width]),
-        "image/filename": _bytes_feature([record.filename.encode("utf-8")]),
-        "image/source_id": _bytes_feature([record.relpath.encode("utf-8")]),
-        "image/key/sha256": _bytes_feature([hashlib.sha256(encoded).hexdigest().encode("ascii")]),
-        "image/encoded": _bytes_feature([encoded]),
-        "image/format": _bytes_feature([b"jpeg"]),
-        "image/object/bbox/xmin": _float_feature([b.xmin / width for b in boxes]),
-        "image/object/bbox/xmax": _float_feature([b.xmax / width for b in boxes]),
-        "image/object/bbox/ymin": _float_feature([b.ymin / height for b in boxes]),
-        "image/object/bbox/ymax": _float_feature([b.ymax / height for b in boxes]),
-        "image/object/class/text": _bytes_feature([b.label.encode("utf-8") for b in boxes]),
-        "image/object/class/label": _int64_feature([names_to_ids[b.label] for b in boxes]),
-    }
-    return tf.train.Example(features=tf.train.Features(feature=feature))
+    serialized = serialize_example(example_features(record, names_to_ids, encoded, width, height))
+    return tf.train.Example.FromString(serialized)
 
 
 def write_tfrecord(records, names_to_ids: dict[str, int], path, progress: bool = True, desc: str | None = None) -> int:

@@ -4,10 +4,16 @@ Format source: the PASCAL VOC devkit annotation layout (``annotation/filename``,
 {width,height,depth}``, ``annotation/object/{name,pose,truncated,difficult,bndbox/{xmin,ymin,xmax,
 ymax}}``) as LabelImg's ``pascal_voc_io.py`` writes it. Coordinates are pixels; LabelImg writes
 1-based integers, other tools write floats, both are accepted and returned unchanged as floats.
+An object with a ``<polygon>`` instead of a ``<bndbox>`` (CVAT: ``<polygon><pt><x>..</x><y>..</y></pt>...``;
+LabelMe-style ``<polygon><x1>..</x1><y1>..</y1>...``) gets the polygon's bounding box and
+``polygon=True``. A missing, non-numeric or non-finite coordinate becomes NaN (the box is then skipped
+by common.validation, not the whole file); an object without ``<name>`` gets the name ``""``.
 
 Security: annotation files come from users, so the parser never resolves entities, never loads a
 DTD, never touches the network and keeps lxml's size limits (``huge_tree=False``); any document with
-a DOCTYPE (the carrier of entity-expansion and external-entity attacks) is rejected.
+a DOCTYPE (the carrier of entity-expansion and external-entity attacks) is rejected: the raw bytes
+are checked for ``<!DOCTYPE``/``<!ENTITY`` (in UTF-8/16/32) before any parsing, and files above
+``MAX_XML_BYTES`` are refused unread.
 """
 from __future__ import annotations
 
@@ -22,13 +28,15 @@ from lxml import etree
 class VocObject:
     """One annotated object. Coordinates: float pixels as written in the XML (not clipped)."""
 
-    name: str  # class name, surrounding whitespace stripped
+    name: str  # class name as written (common.validation strips and reports whitespace)
     xmin: float
     ymin: float
     xmax: float
     ymax: float
     difficult: bool = False
     truncated: bool = False
+    polygon: bool = False  # the box is the bounding box of a <polygon>
+    raw: str = ""  # the coordinates as written, for messages
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,11 @@ class VocAnnotation:
     height: int  # <size><height>, pixels
     depth: int | None  # <size><depth>, channels, None when absent
     objects: list[VocObject] = field(default_factory=list)
+
+
+MAX_XML_BYTES = 16 * 1024 * 1024  # a LabelImg file is a few KB; anything this big is not an annotation
+_DOCTYPE_MARKERS = tuple(text.encode(codec) for text in ("<!DOCTYPE", "<!ENTITY")
+                         for codec in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
 
 
 def _safe_parser() -> etree.XMLParser:
@@ -88,22 +101,69 @@ def _flag(element, tag: str) -> bool:
         return False
 
 
+def _coordinate(element, tag: str) -> tuple[float, str]:
+    """(value, text as written); NaN when missing, not a number or not finite."""
+    text = (element.findtext(tag) or "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return math.nan, text
+    return (value if math.isfinite(value) else math.nan), text
+
+
+def _polygon_points(polygon) -> list[tuple[float, float]]:
+    points = []
+    for pt in polygon.iterfind("pt"):
+        points.append((_coordinate(pt, "x")[0], _coordinate(pt, "y")[0]))
+    index = 1
+    while polygon.find(f"x{index}") is not None:
+        points.append((_coordinate(polygon, f"x{index}")[0], _coordinate(polygon, f"y{index}")[0]))
+        index += 1
+    return points
+
+
+def _object(obj) -> VocObject:
+    name = obj.findtext("name") or ""
+    flags = {"difficult": _flag(obj, "difficult"), "truncated": _flag(obj, "truncated")}
+    box = obj.find("bndbox")
+    if box is not None:
+        values = [_coordinate(box, tag) for tag in ("xmin", "ymin", "xmax", "ymax")]
+        raw = ", ".join(f"{tag}={text!r}" for tag, (_, text) in zip(("xmin", "ymin", "xmax", "ymax"), values))
+        return VocObject(name, *(v for v, _ in values), raw=raw, **flags)
+    polygon = obj.find("polygon")
+    if polygon is not None:
+        points = _polygon_points(polygon)
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        raw = "polygon " + " ".join(f"({x:g},{y:g})" for x, y in points)
+        if len(points) < 2 or any(math.isnan(v) for v in xs + ys):
+            return VocObject(name, math.nan, math.nan, math.nan, math.nan, polygon=True, raw=raw, **flags)
+        return VocObject(name, min(xs), min(ys), max(xs), max(ys), polygon=True, raw=raw, **flags)
+    return VocObject(name, math.nan, math.nan, math.nan, math.nan, raw="no <bndbox> or <polygon>", **flags)
+
+
 def parse_voc_xml(path) -> VocAnnotation:
     """Parse one Pascal VOC XML file.
 
     Returns:
         VocAnnotation with size in pixels (ints as written) and objects whose boxes are float pixels
-        ``xmin, ymin, xmax, ymax`` as written (no clipping or ordering check: see common.dataset).
+        ``xmin, ymin, xmax, ymax`` as written (no clipping or ordering check: see common.validation).
 
     Raises:
         ValueError: naming the file and the problem: malformed XML, a DOCTYPE/DTD or entity, a root
-            other than <annotation>, missing or non-numeric <size>/<width>/<height>, an <object>
-            without <name> or <bndbox>, or a missing/non-numeric bndbox coordinate.
+            other than <annotation>, or missing or non-numeric <size>/<width>/<height>. (Bad objects
+            do not raise: see the module docstring.)
         OSError: when the file cannot be read.
     """
     path = Path(path)
+    with path.open("rb") as handle:
+        data = handle.read(MAX_XML_BYTES + 1)
+    if len(data) > MAX_XML_BYTES:
+        raise ValueError(f"{path}: annotation XML is larger than {MAX_XML_BYTES} bytes")
+    if any(marker in data for marker in _DOCTYPE_MARKERS):
+        # Rejected before parsing: nothing declared in it (entities, external DTDs) is ever looked at.
+        raise ValueError(f"{path}: XML with a DOCTYPE/DTD is rejected (entities are not allowed)")
     try:
-        tree = etree.parse(str(path), _safe_parser())
+        tree = etree.ElementTree(etree.fromstring(data, _safe_parser()))
     except etree.XMLSyntaxError as exc:
         raise ValueError(f"{path}: malformed XML: {exc}") from exc
     docinfo = tree.docinfo
@@ -127,23 +187,5 @@ def parse_voc_xml(path) -> VocAnnotation:
     except ValueError:
         depth = None
 
-    objects = []
-    for index, obj in enumerate(root.iterfind("object")):
-        where = f"<object> #{index + 1}"
-        name = _text(obj, "name", path, where)
-        box = obj.find("bndbox")
-        if box is None:
-            raise ValueError(f"{path}: missing <bndbox> in {where} ({name!r})")
-        where = f"<bndbox> of {where} ({name!r})"
-        objects.append(
-            VocObject(
-                name=name,
-                xmin=_number(box, "xmin", path, where),
-                ymin=_number(box, "ymin", path, where),
-                xmax=_number(box, "xmax", path, where),
-                ymax=_number(box, "ymax", path, where),
-                difficult=_flag(obj, "difficult"),
-                truncated=_flag(obj, "truncated"),
-            )
-        )
+    objects = [_object(obj) for obj in root.iterfind("object")]
     return VocAnnotation(xml_path=path, filename=filename, width=width, height=height, depth=depth, objects=objects)

@@ -14,14 +14,17 @@ from common.tracking import EXPORT_ARTIFACTS, PROJECT_DIR, artifact_local_path, 
 
 # parent-run parameters forwarded to each step (MLproject parameter names)
 STEP_PARAMETERS = {
-    "preprocess": ("data_dir", "test_fraction", "label_map", "seed"),
+    "preprocess": ("data_dir", "test_fraction", "label_map", "seed", "format", "num_shards"),
     "retrain": ("model", "alpha", "image_size", "batch_size", "num_steps", "learning_rate", "base_weights",
+                "augmentations", "freeze_backbone_steps", "freeze_batch_norm", "validation_every",
+                "early_stopping_patience", "strategy",
                 "seed"),
-    "evaluate": (),
-    "convert": ("num_calibration_images", "score_threshold", "iou_threshold", "max_detections"),
+    "evaluate": ("eval_forms", "num_calibration_images", "iou_threshold"),
+    "convert": ("num_calibration_images", "score_threshold", "iou_threshold", "max_detections", "use_regular_nms"),
 }
 # metrics copied from the steps onto the parent run, so the runs table compares whole pipelines
-SUMMARY_METRICS = ("train/loss", "eval/mAP", "eval/AP50", "eval/AP75", "convert/int8_size_bytes")
+SUMMARY_METRICS = ("train/loss", "eval/mAP", "eval/AP50", "eval/AP75", "eval/int8_tflite/mAP",
+                   "eval/int8_tflite/AP50", "eval/int8_ap_drop", "convert/int8_size_bytes")
 
 
 def parse_args(argv=None):
@@ -30,18 +33,28 @@ def parse_args(argv=None):
     add("--data-dir", default="")
     add("--test-fraction", default="0.2")
     add("--label-map", default="")
+    add("--format", default="auto")
+    add("--num-shards", default="1")
     add("--model", default="ssdlite_mobilenet_v2")
     add("--alpha", default="1.0")
     add("--image-size", default="300")
     add("--batch-size", default="8")
     add("--num-steps", default="300")
     add("--learning-rate", default="0.001")
-    add("--base-weights", default="none")
+    add("--base-weights", default="auto")
+    add("--augmentations", default="flip,crop,photometric")
+    add("--freeze-backbone-steps", default="0")
+    add("--freeze-batch-norm", default="auto")
+    add("--validation-every", default="0")
+    add("--early-stopping-patience", default="0")
+    add("--strategy", default="default")
     add("--seed", default="42")
     add("--num-calibration-images", default="100")
     add("--score-threshold", default="0.3")
     add("--iou-threshold", default="0.6")
     add("--max-detections", default="10")
+    add("--use-regular-nms", default="false")
+    add("--eval-forms", default="all")
     return parser.parse_args(argv)
 
 
@@ -72,7 +85,8 @@ def main(argv=None):
         data_id = run_step("preprocess", {n: params[n] for n in STEP_PARAMETERS["preprocess"]}, experiment_id)
         model_id = run_step("retrain", {"data_run_id": data_id,
                                         **{n: params[n] for n in STEP_PARAMETERS["retrain"]}}, experiment_id)
-        eval_id = run_step("evaluate", {"data_run_id": data_id, "model_run_id": model_id}, experiment_id)
+        eval_id = run_step("evaluate", {"data_run_id": data_id, "model_run_id": model_id,
+                                        **{n: params[n] for n in STEP_PARAMETERS["evaluate"]}}, experiment_id)
         convert_id = run_step("convert", {"data_run_id": data_id, "model_run_id": model_id,
                                           **{n: params[n] for n in STEP_PARAMETERS["convert"]}},
                               experiment_id)

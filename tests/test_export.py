@@ -336,14 +336,15 @@ def test_parse_edgetpu_log():
     text = ("Edge TPU Compiler version 16.0.384591198\nModel compiled successfully in 1043 ms.\n"
             "Number of operations that will run on Edge TPU: 104\n"
             "Number of operations that will run on CPU: 3\n")
-    assert parse_edgetpu_log(text) == {"ops_on_edgetpu": 104, "ops_on_cpu": 3}
+    assert parse_edgetpu_log(text) == {"ops_on_edgetpu": 104, "ops_on_cpu": 3, "ops_total": 107,
+                                       "ops_mapped_fraction": pytest.approx(104 / 107)}
     assert parse_edgetpu_log("nothing") == {}
 
 
 @pytest.mark.skipif(find_edgetpu_compiler() is None,
                     reason="edgetpu_compiler is not installed (Coral Debian package edgetpu-compiler, x86-64 only)")
 def test_compile_for_edgetpu(exports, tmp_path):
-    compiled, log = compile_for_edgetpu(exports["int8"], tmp_path)
+    (compiled,), log = compile_for_edgetpu(exports["int8"], tmp_path)
     assert compiled.name == "model_int8_edgetpu.tflite" and compiled.stat().st_size > 0
     assert parse_edgetpu_log(log.read_text()).get("ops_on_edgetpu", 0) > 0
     assert [op.name for op in tflite_ops(compiled)][0] in ("edgetpu-custom-op", "QUANTIZE")

@@ -242,8 +242,15 @@ def test_label_map_accepts_background_and_display_name(tmp_path):
 def test_preprocess_with_label_map_missing_a_class(shared_dir, tmp_path):
     path = tmp_path / "lm.pbtxt"
     path.write_text("item { id: 1 name: 'date' }\nitem { id: 2 name: 'fig' }\n")
-    with pytest.raises(ValueError, match="hazelnut"):
-        preprocess(shared_dir / "datasets/fruit_nuts", tmp_path / "out", label_map_path=path, progress=False)
+    # Policy: boxes of a class the given label map lacks are skipped, counted and reported; nothing else is lost.
+    result = preprocess(shared_dir / "datasets/fruit_nuts", tmp_path / "out", label_map_path=path, progress=False,
+                        num_workers=1)
+    assert result.names_to_ids == {"date": 1, "fig": 2}
+    assert result.counts["boxes_in"] == 164 and result.counts["boxes_skipped"] == 53
+    assert result.summary["train"]["boxes"] + result.summary["test"]["boxes"] == 164 - 53
+    dropped = [w for w in result.warnings if w["code"] == "label_not_in_map"]
+    assert {w["problem"] for w in dropped} == {"class 'hazelnut' is not in the label map"}
+    assert sum(int(w["action"].split("(")[1].split()[0]) for w in dropped) == 53
 
 
 # --------------------------------------------------------------------------- synthetic data
@@ -321,13 +328,15 @@ def test_boxes_clipped_skipped_and_images_reported(tmp_path):
                                            ("cat", 10.0, 10.0, 20.0, 20.0)]
     assert (records["b.JPG"].width, records["b.JPG"].height) == (64, 48)  # the real size wins
     counts = dataset.counts
-    assert counts["boxes_clipped"] == 2 and counts["boxes_skipped"] == 2 and counts["boxes_kept"] == 4
+    # skipped: 2 boxes in a.xml + the boxes of the two skipped images (c.xml, d.xml)
+    assert counts["boxes_clipped"] == 2 and counts["boxes_skipped"] == 4 and counts["boxes_kept"] == 4
+    assert counts["boxes_in"] == 8 == counts["boxes_kept"] + counts["boxes_skipped"]
     assert counts["images_skipped"] == 2 and counts["size_mismatches"] == 1
     problems = Counter((w["file"], w["action"]) for w in dataset.warnings)
     assert problems[("a.xml", "box skipped")] == 2
     assert sum(1 for w in dataset.warnings if w["file"] == "a.xml" and w["action"].startswith("clipped")) == 2
-    assert problems[("c.xml", "image skipped")] == 1 and problems[("d.xml", "image skipped")] == 1
-    assert all(set(w) == {"file", "problem", "action"} for w in dataset.warnings)
+    assert problems[("c.xml", "image skipped (1 boxes)")] == 1 and problems[("d.xml", "image skipped (1 boxes)")] == 1
+    assert all(set(w) == {"code", "file", "problem", "action"} for w in dataset.warnings)
 
     result = preprocess(data, tmp_path / "out", test_fraction=0.0, progress=False)
     ex = next(e for e in read_examples(result.train_record) if e["filename"] == "a.jpg")
@@ -377,7 +386,9 @@ def test_doctype_and_entities_are_rejected(tmp_path):
     _write_xml(data / "good.xml", "good.jpg", 100, 80, [("cat", 1, 1, 50, 50)])
     dataset = discover_dataset(data, test_fraction=0.0)
     assert [r.filename for r in dataset.train] == ["good.jpg"]
-    assert {w["file"] for w in dataset.warnings} == {"evil.xml", "external.xml"}
+    assert {(w["file"], w["code"]) for w in dataset.warnings} == {
+        ("evil.xml", "annotation_unsafe"), ("external.xml", "annotation_unsafe"),
+        ("evil.jpg", "annotation_missing")}  # its only annotation was rejected
 
 
 @pytest.mark.parametrize(
@@ -385,10 +396,6 @@ def test_doctype_and_entities_are_rejected(tmp_path):
     [
         (b"<annotation><filename>a.jpg</filename></annotation>", "missing <size>"),
         (b"<annotation><size><width>10</width></size></annotation>", "missing <height>"),
-        (b"<annotation><size><width>10</width><height>8</height></size><object><name>a</name></object></annotation>",
-         "missing <bndbox>"),
-        (b"<annotation><size><width>10</width><height>8</height></size><object><name>a</name><bndbox>"
-         b"<xmin>1</xmin><ymin>x</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>", "not a number"),
         (b"<annotation><size>", "malformed XML"),
         (b"<foo/>", "expected <annotation>"),
     ],

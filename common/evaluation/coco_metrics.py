@@ -6,6 +6,7 @@ recall with at most 100 detections per image. Per-class AP is read from the eval
 that category alone.
 """
 import contextlib
+from dataclasses import dataclass, field
 import io
 
 import numpy as np
@@ -24,6 +25,28 @@ def _to_xywh(boxes, height, width):
     return np.stack([xmin * width, ymin * height, (xmax - xmin) * width, (ymax - ymin) * height], axis=1)
 
 
+@dataclass
+class CocoEvaluation:
+    """Everything one pycocotools evaluation yields.
+
+    ``metrics``: as described in ``coco_metrics``. ``text``: pycocotools' printed summary.
+    ``precision``: float [T, R, K] precision at IoU thresholds ``iou_thresholds`` (T = 10: 0.50:0.05:0.95),
+    recall thresholds ``recall_thresholds`` (R = 101) and categories ``category_names`` (K), for all areas
+    and 100 detections; -1 where undefined; None when nothing was evaluated.
+    ``tp_scores`` / ``fp_scores``: float [n] scores of the detections that matched a ground-truth box at
+    IoU 0.5 (true positives) or did not (false positives), COCO's matching, 100 detections per image.
+    """
+
+    metrics: dict
+    text: str
+    category_names: list
+    precision: np.ndarray | None = None
+    iou_thresholds: np.ndarray | None = None
+    recall_thresholds: np.ndarray | None = None
+    tp_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fp_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
 def coco_metrics(images, names_to_ids):
     """COCO metrics of detections against ground truth.
 
@@ -36,10 +59,17 @@ def coco_metrics(images, names_to_ids):
     Returns:
       (metrics, text): ``metrics`` dict with ``mAP``, ``AP50``, ``AP75``, ``AP_small``, ``AP_medium``,
       ``AP_large``, ``AR1``, ``AR10``, ``AR100``, ``AR_small``, ``AR_medium``, ``AR_large`` and
-      ``AP/<class name>`` (mAP@[.5:.95] of that class; -1 where a value is undefined, as pycocotools
+      ``AP/<class name>`` (mAP@[.5:.95] of that class alone; -1 where a value is undefined, as pycocotools
       reports it), and ``text``, pycocotools' printed summary.
     """
+    evaluation = coco_evaluation(images, names_to_ids)
+    return evaluation.metrics, evaluation.text
+
+
+def coco_evaluation(images, names_to_ids):
+    """Run pycocotools' COCOeval on ``images`` (see ``coco_metrics``) and keep its arrays: CocoEvaluation."""
     categories = [{"id": int(i), "name": n} for n, i in sorted(names_to_ids.items(), key=lambda kv: kv[1])]
+    names = [c["name"] for c in categories]
     gt = {"images": [], "annotations": [], "categories": categories}
     detections = []
     for image_id, image in enumerate(images, start=1):
@@ -62,18 +92,37 @@ def coco_metrics(images, names_to_ids):
         if not detections or not gt["annotations"]:
             print("no detections or no ground truth: every metric is 0")
             metrics = {name: 0.0 for name in _STAT_NAMES}
-            metrics.update({f"AP/{c['name']}": 0.0 for c in categories})
-            return metrics, text.getvalue()
+            metrics.update({f"AP/{name}": 0.0 for name in names})
+            return CocoEvaluation(metrics=metrics, text=text.getvalue(), category_names=names)
         coco_dt = coco_gt.loadRes(detections)
         evaluator = COCOeval(coco_gt, coco_dt, iouType="bbox")
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
     metrics = {name: float(value) for name, value in zip(_STAT_NAMES, evaluator.stats)}
-    precision = evaluator.eval["precision"]  # [T, R, K, area, maxDets]
+    precision = evaluator.eval["precision"][:, :, :, 0, -1]  # [T, R, K], all areas, 100 detections
+    by_id = {c["id"]: c["name"] for c in categories}
     for k, category_id in enumerate(evaluator.params.catIds):
-        name = next(c["name"] for c in categories if c["id"] == category_id)
-        values = precision[:, :, k, 0, -1]
+        values = precision[:, :, k]
         values = values[values > -1]
-        metrics[f"AP/{name}"] = float(values.mean()) if values.size else -1.0
-    return metrics, text.getvalue()
+        metrics[f"AP/{by_id[category_id]}"] = float(values.mean()) if values.size else -1.0
+    tp, fp = _scores_by_outcome(evaluator)
+    return CocoEvaluation(metrics=metrics, text=text.getvalue(),
+                          category_names=[by_id[i] for i in evaluator.params.catIds], precision=precision,
+                          iou_thresholds=np.asarray(evaluator.params.iouThrs),
+                          recall_thresholds=np.asarray(evaluator.params.recThrs), tp_scores=tp, fp_scores=fp)
+
+
+def _scores_by_outcome(evaluator):
+    """Scores of true and false positives at IoU 0.5 (all areas, up to maxDets[-1] detections per image)."""
+    all_areas = evaluator.params.areaRng[0]
+    tp, fp = [], []
+    for entry in evaluator.evalImgs:
+        if entry is None or entry["aRng"] != all_areas:
+            continue
+        scores = np.asarray(entry["dtScores"])
+        matched = np.asarray(entry["dtMatches"])[0] > 0  # IoU 0.5
+        ignored = np.asarray(entry["dtIgnore"])[0].astype(bool)
+        tp.append(scores[matched & ~ignored])
+        fp.append(scores[~matched & ~ignored])
+    return (np.concatenate(tp) if tp else np.zeros(0)), (np.concatenate(fp) if fp else np.zeros(0))

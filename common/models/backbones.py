@@ -3,15 +3,24 @@
 The TF Object Detection API's ``ssd_mobilenet_v1`` reads ``Conv2d_11_pointwise`` (stride 16) and
 ``Conv2d_13_pointwise`` (stride 32); ``ssd_mobilenet_v2`` / ``ssdlite_mobilenet_v2`` read
 ``layer_15/expansion_output`` (stride 16) and ``layer_19`` (stride 32). In ``keras.applications`` these are
-``conv_pw_11_relu`` / ``conv_pw_13_relu`` and ``block_13_expand_relu`` / ``out_relu``. Keras pads stride-2
-convolutions explicitly so that outputs equal TF "SAME" padding for every input size used here.
+``conv_pw_11_relu`` / ``conv_pw_13_relu`` and ``block_13_expand_relu`` / ``out_relu``. Keras's MobileNetV2
+pads stride-2 convolutions so that outputs equal TF "SAME" padding; its MobileNet v1 does not (it floors odd
+sizes), so v1 comes from ``common.models.mobilenet_v1``, slim-padded under Keras's layer names.
 """
 import keras
 
-# name -> (keras.applications constructor, [stride-16 layer, stride-32 layer])
+from common.models.mobilenet_v1 import mobilenet_v1
+
+
+def _mobilenet_v2(image_size, alpha, weights):
+    return keras.applications.MobileNetV2(input_shape=(image_size, image_size, 3), alpha=alpha,
+                                          include_top=False, weights=weights)
+
+
+# name -> (constructor(image_size, alpha, weights), [stride-16 layer, stride-32 layer])
 BACKBONES = {
-    "mobilenet_v1": (keras.applications.MobileNet, ["conv_pw_11_relu", "conv_pw_13_relu"]),
-    "mobilenet_v2": (keras.applications.MobileNetV2, ["block_13_expand_relu", "out_relu"]),
+    "mobilenet_v1": (mobilenet_v1, ["conv_pw_11_relu", "conv_pw_13_relu"]),
+    "mobilenet_v2": (_mobilenet_v2, ["block_13_expand_relu", "out_relu"]),
 }
 
 
@@ -35,7 +44,6 @@ def build_backbone(name, image_size, alpha=1.0, weights=None):
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; expected one of {sorted(BACKBONES)}")
     constructor, taps = BACKBONES[name]
-    base = constructor(input_shape=(image_size, image_size, 3), alpha=alpha, include_top=False,
-                       weights=weights)
+    base = constructor(image_size, alpha, weights)
     outputs = [base.get_layer(tap).output for tap in taps]
     return keras.Model(base.input, outputs, name=f"{name}_features")

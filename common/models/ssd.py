@@ -73,13 +73,12 @@ class DetectorConfig:
     def feature_map_sizes(self):
         """``[(h, w), ...]`` of the six feature maps, from stride 16 to the 1x1 (or smallest) map."""
         size = self.image_size
-        # Four stride-2 backbone convolutions reach stride 16. keras.applications' MobileNetV2 pads like
-        # TF "SAME" (ceil); its MobileNet v1 pads (0, 1) then convolves "valid", which floors odd sizes.
-        floor = _MODELS[self.model][0] == "mobilenet_v1"
+        # Four stride-2 backbone convolutions reach stride 16; every convolution pads like TF "SAME" (ceil),
+        # as TF-slim does (see common.models.mobilenet_v1).
         for _ in range(4):
-            size = size // 2 if floor else -(-size // 2)
+            size = -(-size // 2)
         sizes = [(size, size)]
-        size = size // 2 if floor else -(-size // 2)
+        size = -(-size // 2)
         for _ in range(1 + len(EXTRA_LAYER_DEPTHS)):
             sizes.append((size, size))
             size = -(-size // 2)

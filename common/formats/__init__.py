@@ -1,0 +1,44 @@
+"""Annotation formats read by the preprocess step, one module each, and their automatic detection.
+
+=====================  ======================================================================
+name                   what
+=====================  ======================================================================
+``voc``                Pascal VOC XML (LabelImg, CVAT, VoTT): common.formats.voc
+``cloud_annotations``  IBM Cloud Annotations ``_annotations.json``: common.formats.cloud_annotations
+``coco``               COCO detection JSON: common.formats.coco
+``csv``                TF OD API tutorials' CSV: common.formats.csv_labels
+``yolo``               LabelImg YOLO txt + ``classes.txt``: common.formats.yolo
+``tfrecord``           TF OD API TFRecords (pass-through): common.formats.tfrecord_input
+=====================  ======================================================================
+
+``detect_format`` tries them in that order and returns the first found, so a LabelImg folder that
+also ships tutorial CSVs is read from its XML unless ``format="csv"`` is asked for.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from common.formats import cloud_annotations, coco, csv_labels, tfrecord_input, voc, yolo
+
+READERS = {module.NAME: module for module in (voc, cloud_annotations, coco, csv_labels, yolo, tfrecord_input)}
+FORMAT_NAMES = tuple(READERS)
+
+
+def detect_formats(data_dir) -> list[str]:
+    """Every format whose files exist under ``data_dir``, in detection order."""
+    data_dir = Path(data_dir)
+    return [name for name, module in READERS.items() if module.detect(data_dir)]
+
+
+def detect_format(data_dir) -> str:
+    """The format of a dataset folder (first of ``FORMAT_NAMES`` found).
+
+    Raises:
+        ValueError: naming the folder when no known annotation file is found.
+    """
+    found = detect_formats(data_dir)
+    if not found:
+        raise ValueError(f"{data_dir}: no annotations found in any known format ({', '.join(FORMAT_NAMES)}): "
+                         "expected .xml, _annotations.json, COCO .json, tutorial .csv, YOLO .txt + classes.txt "
+                         "or .record files")
+    return found[0]
