@@ -8,6 +8,7 @@ import mlflow
 from common.record_files import record_file
 from common.evaluation.evaluate import evaluate_detector
 from common.evaluation.model_forms import parse_forms
+from common.evaluation.tensorboard import write_image_summaries
 from common.tracking import EVAL_ARTIFACTS, metric_key
 from steps._cli import fetch_inputs, step_run, whole_number
 
@@ -41,6 +42,8 @@ def main(argv=None):
         mlflow.set_tag("eval_forms", ",".join(result.metrics))
         for path in result.files:
             mlflow.log_artifact(str(path), artifact_path=EVAL_ARTIFACTS)
+        pictures = [p for p in result.files if p.suffix == ".png"]
+        mlflow.log_artifacts(str(write_image_summaries(pictures, tmp / "tensorboard")), artifact_path="tensorboard")
         for form, values in result.metrics.items():
             print(f"evaluate: {form:>12}: mAP@[.5:.95] {values['mAP']:.3f}, AP50 {values['AP50']:.3f}, "
                   f"AP75 {values['AP75']:.3f}, {values['ms_per_image']:.1f} ms/image")

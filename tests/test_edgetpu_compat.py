@@ -42,6 +42,7 @@ from common.preprocess import preprocess
 from common.synthetic import make_synthetic_dataset
 from common.tfrecord import read_examples
 from common.train import TrainConfig, train
+from common.target_assigner import pairwise_iou
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 128
@@ -239,11 +240,7 @@ def _serve(signature, image):
 
 
 def _iou(a, b):
-    ymin, xmin = np.maximum(a[0], b[0]), np.maximum(a[1], b[1])
-    ymax, xmax = np.minimum(a[2], b[2]), np.minimum(a[3], b[3])
-    inter = max(ymax - ymin, 0) * max(xmax - xmin, 0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    return float(pairwise_iou(np.float32([a]), np.float32([b]))[0, 0])
 
 
 def test_converted_int8_model_is_edgetpu_ready(converted):

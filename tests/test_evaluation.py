@@ -73,3 +73,16 @@ def test_charts_are_written(tmp_path):
     for path in paths:
         with Image.open(path) as image:
             assert image.format == "PNG" and image.width > 300
+
+
+def test_charts_become_tensorboard_images(tmp_path):
+    import tensorflow as tf
+
+    from common.evaluation.tensorboard import write_image_summaries
+
+    chart = plot_score_histogram(np.array([0.9]), np.array([0.2, 0.4]), tmp_path / "score_histogram.png")
+    logdir = write_image_summaries([chart], tmp_path / "tb", step=7)
+    (event_file,) = logdir.iterdir()
+    tags = [(value.tag, event.step) for event in tf.compat.v1.train.summary_iterator(str(event_file))
+            for value in event.summary.value]
+    assert tags == [("eval/score_histogram", 7)]

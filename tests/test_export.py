@@ -37,6 +37,7 @@ from common.export import (
 )
 from common.models.ssd import DetectorConfig, build_detector
 from common.postprocess import NMSConfig, postprocess
+from common.target_assigner import pairwise_iou
 
 SIZE = 96
 NUM_CLASSES = 3
@@ -115,11 +116,7 @@ def _postprocess_inputs(path, image):
 
 
 def _iou(a, b):
-    ymin, xmin = np.maximum(a[0], b[0]), np.maximum(a[1], b[1])
-    ymax, xmax = np.minimum(a[2], b[2]), np.minimum(a[3], b[3])
-    inter = max(ymax - ymin, 0) * max(xmax - xmin, 0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    return float(pairwise_iou(np.float32([a]), np.float32([b]))[0, 0])
 
 
 # ---------------------------------------------------------------- SavedModel
