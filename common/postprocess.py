@@ -39,7 +39,8 @@ def postprocess(box_encodings, class_logits, anchors, box_coder, nms=NMSConfig()
     """
     anchors = tf.convert_to_tensor(anchors, tf.float32)
     boxes = box_coder.decode(box_encodings, anchors)
-    boxes = tf.clip_by_value(boxes, 0.0, 1.0)
+    # NMS compares the decoded, unclipped boxes, as TFLite_Detection_PostProcess does on the device, so that
+    # both keep the same detections; only the outputs are clipped.
     scores = tf.sigmoid(class_logits)[:, :, 1:]
     result = tf.image.combined_non_max_suppression(
         boxes[:, :, tf.newaxis, :], scores,
@@ -48,9 +49,9 @@ def postprocess(box_encodings, class_logits, anchors, box_coder, nms=NMSConfig()
         iou_threshold=nms.iou_threshold,
         score_threshold=nms.score_threshold,
         pad_per_class=False,
-        clip_boxes=True)
+        clip_boxes=False)
     return {
-        "detection_boxes": result.nmsed_boxes,
+        "detection_boxes": tf.clip_by_value(result.nmsed_boxes, 0.0, 1.0),
         "detection_classes": result.nmsed_classes + 1.0,
         "detection_scores": result.nmsed_scores,
         "num_detections": tf.cast(result.valid_detections, tf.float32),
