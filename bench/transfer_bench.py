@@ -25,7 +25,8 @@ import common.env  # noqa: E402,F401
 import pandas as pd  # noqa: E402
 
 from common.evaluation.coco_metrics import coco_metrics  # noqa: E402
-from common.evaluation.detect import detect_records, keras_detect_fn  # noqa: E402
+from common.evaluation.detect import detect_records  # noqa: E402
+from common.evaluation.model_forms import keras_detect_fn  # noqa: E402
 from common.models import DetectorConfig  # noqa: E402
 from common.preprocess import preprocess  # noqa: E402
 from common.train import TrainConfig, load_trained_detector, train  # noqa: E402

@@ -317,7 +317,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
                 tf.summary.image("train/detections", image_summary(images, targets), max_outputs=3)
         if validate and (current % config.validation_every == 0 or last):
             if detect_fn is None:
-                from common.evaluation.detect import keras_detect_fn
+                from common.evaluation.model_forms import keras_detect_fn
 
                 detect_fn = keras_detect_fn(model, detector_config)
             val = validation_metrics_of(model, detector_config, validation_records, names, detect_fn)
@@ -397,8 +397,3 @@ def load_trained_detector(model_dir):
     model = build_detector(config)
     model.load_weights(str(model_dir / WEIGHTS_FILE))
     return model, config
-
-
-def config_summary(config):
-    """JSON-able dict of a TrainConfig, for logging."""
-    return json.loads(json.dumps(config.__dict__))

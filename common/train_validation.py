@@ -1,6 +1,7 @@
 """Validation mAP during training, through the evaluation package (``common.evaluation``)."""
 from common.evaluation.coco_metrics import coco_metrics
-from common.evaluation.detect import detect_records, keras_detect_fn
+from common.evaluation.detect import detect_records
+from common.evaluation.model_forms import keras_detect_fn
 
 
 def validation_metrics(model, config, record_path, names_to_ids, detect_fn=None):

@@ -3,7 +3,6 @@ import time
 
 from tqdm import tqdm
 
-from common.evaluation.model_forms import keras_detect_fn  # noqa: F401  (the Keras form, re-exported)
 from common.input_pipeline import evaluation_dataset
 
 
