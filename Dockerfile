@@ -47,7 +47,9 @@ COPY --chown=detector:detector . .
 # uid/gid (with HOME=/tmp) so that the files it writes into the mounted folder belong to that user.
 RUN mkdir -p /work/project/mlruns && chown detector:detector /work/project/mlruns && chmod 1777 /work/project/mlruns
 USER detector
+# Unfinished steps' work folders (training checkpoints to resume from) live in the mounted folder too.
 ENV MLFLOW_TRACKING_URI=sqlite:////work/project/mlruns/mlflow.db \
-    MLFLOW_EXPERIMENT_NAME=edgetpu-detector
+    MLFLOW_EXPERIMENT_NAME=edgetpu-detector \
+    EDGETPU_DETECTOR_WORK_DIR=/work/project/mlruns/.work
 
 CMD ["mlflow", "run", ".", "--env-manager", "local"]

@@ -181,3 +181,13 @@ def write_labels_txt(names_to_ids: dict[str, int], path) -> Path:
     path = Path(path)
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
+
+
+def read_labels_txt(path) -> dict[int, str]:
+    """Read Coral's ``labels.txt`` (see ``write_labels_txt``) into ``{label-map id: name}``.
+
+    Line i (0-based) is label-map id i + 1, i.e. TFLite class index i; blank and ``n/a`` lines are gaps and
+    left out. Raises FileNotFoundError / UnicodeDecodeError as ``Path.read_text`` does.
+    """
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return {i + 1: name.strip() for i, name in enumerate(lines) if name.strip() and name.strip() != _GAP_LABEL}

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from common.evaluation.drawing import draw_detections
 from common.export import edgetpu_runtime_available, make_interpreter, run_tflite_detector
+from common.label_map import read_labels_txt
 from common.media import count_frames, is_video, iter_frames
 
 FORMATS = ("csv", "json")
@@ -31,12 +32,6 @@ class Detector:
     kind: str  # "saved_model", "tflite_cpu" or "tflite_edgetpu"
     labels: dict  # label-map id -> name
     notice: str = ""  # one line for the user (e.g. the Edge TPU runtime is absent)
-
-
-def read_labels_txt(path):
-    """``labels.txt`` (line i = label-map id i + 1; ``n/a`` lines are gaps) -> dict id -> name."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return {i + 1: name.strip() for i, name in enumerate(lines) if name.strip() and name.strip() != "n/a"}
 
 
 def _find_labels(model_path, labels_path):

@@ -13,6 +13,9 @@ DATA_ARTIFACTS = "data"
 MODEL_ARTIFACTS = "model"
 EVAL_ARTIFACTS = "evaluation"
 EXPORT_ARTIFACTS = "export"
+# Tags of the convert run holding the URIs of its MLflow models (``runs:/`` or ``models:/``).
+SERVING_MODEL_TAG = "serving_model_uri"  # int8 (or Edge TPU) TFLite as a pyfunc model
+SAVED_MODEL_TAG = "saved_model_uri"  # the SavedModel through mlflow.tensorflow
 
 
 def default_tracking_uri(project_dir=PROJECT_DIR):
@@ -52,3 +55,65 @@ def artifact_local_path(run_id, artifact_path):
     if "://" not in uri:
         return Path(uri) / artifact_path
     return None
+
+
+GENERIC_FOLDER_NAMES = frozenset({"data", "dataset", "datasets", "images", "annotations", "train", "labels"})
+
+
+def dataset_display_name(path):
+    """A short name for a dataset folder: its name, with its parent's when the name alone says nothing
+    (``.../fruit_nuts/data`` -> ``fruit_nuts/data``)."""
+    path = Path(path)
+    if path.name.lower() in GENERIC_FOLDER_NAMES and path.parent.name:
+        return f"{path.parent.name}/{path.name}"
+    return path.name or str(path)
+
+
+def log_dataset_input(name, fingerprint, source, context):
+    """Log a dataset as an input of the active run (the UI's *Datasets* column), identified by its content
+    fingerprint (``common.fingerprint``; the first 16 hex digits are MLflow's digest).
+
+    Args:
+      name: dataset name shown in the UI (e.g. the data folder's name).
+      fingerprint: hex str from ``content_fingerprint``.
+      source: where it came from: a local path, or a ``runs:/`` URI of a preprocess run's ``data``.
+      context: ``"source"`` (the labelled folder), ``"training"`` or ``"evaluation"``.
+    """
+    from mlflow.data.meta_dataset import MetaDataset
+
+    dataset = MetaDataset(source=_uri_source(str(source)), name=name, digest=fingerprint[:16])
+    mlflow.log_input(dataset, context=context)
+
+
+def _uri_source(uri):
+    """A minimal ``mlflow.data.dataset_source.DatasetSource`` that only records where a dataset is (a path or
+    a ``runs:/`` URI); the data itself is read by the steps, not through MLflow."""
+    from mlflow.data.dataset_source import DatasetSource
+
+    class UriDatasetSource(DatasetSource):
+        def __init__(self, uri):
+            self.uri = uri
+
+        @staticmethod
+        def _get_source_type():
+            return "local" if "://" not in uri and ":/" not in uri else "mlflow_run"
+
+        def load(self, **kwargs):
+            raise NotImplementedError("the steps read this dataset themselves")
+
+        @staticmethod
+        def _can_resolve(raw_source):
+            return False
+
+        @classmethod
+        def _resolve(cls, raw_source):
+            raise NotImplementedError
+
+        def to_dict(self):
+            return {"uri": self.uri}
+
+        @classmethod
+        def from_dict(cls, source_dict):
+            return cls(source_dict["uri"])
+
+    return UriDatasetSource(uri)

@@ -8,7 +8,8 @@ import mlflow
 from common.record_files import record_file
 from common.convert import COMPILED, CompilerOptions, convert_detector
 from common.postprocess import NMSConfig
-from common.tracking import EXPORT_ARTIFACTS
+from common.serving.log_servable import EDGETPU_MODEL_NAME, SAVED_MODEL_NAME, log_servable_models
+from common.tracking import EXPORT_ARTIFACTS, SAVED_MODEL_TAG, SERVING_MODEL_TAG
 from steps._cli import fetch_inputs, step_run, whole_number
 
 
@@ -45,8 +46,8 @@ def main(argv=None):
     args = parse_args(argv)
     nms = NMSConfig(score_threshold=args.score_threshold, iou_threshold=args.iou_threshold,
                     max_detections=args.max_detections, max_detections_per_class=args.max_detections)
-    with step_run() as tmp:
-        data, model_dir = fetch_inputs(tmp, args.data_run_id, args.model_run_id)
+    with step_run("convert") as tmp:
+        data, model_dir = fetch_inputs(tmp, args.data_run_id, args.model_run_id, context="calibration")
         options = CompilerOptions(timeout_s=args.edgetpu_timeout, search_delegate=args.edgetpu_search_delegate,
                                   num_segments=args.edgetpu_num_segments)
         result = convert_detector(model_dir, record_file(data, "train"), data / "label_map.pbtxt",
@@ -76,6 +77,10 @@ def main(argv=None):
         mlflow.set_tags(tags)
         mlflow.log_artifacts(str(result.output_dir), artifact_path=EXPORT_ARTIFACTS)
         print(f"convert: wrote {', '.join(sorted(p.name for p in result.output_dir.iterdir()))}")
+        served = log_servable_models(result, model_dir, record_file(data, "test"), nms)
+        mlflow.set_tags({SERVING_MODEL_TAG: served.edgetpu.model_uri, SAVED_MODEL_TAG: served.saved_model.model_uri})
+        print(f"convert: logged MLflow models {EDGETPU_MODEL_NAME} ({served.edgetpu.model_uri}, int8 TFLite "
+              f"pyfunc, servable with `mlflow models serve`) and {SAVED_MODEL_NAME} ({served.saved_model.model_uri})")
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    with step_run() as tmp:
-        data, model_dir = fetch_inputs(tmp, args.data_run_id, args.model_run_id)
+    with step_run("evaluate") as tmp:
+        data, model_dir = fetch_inputs(tmp, args.data_run_id, args.model_run_id, context="evaluation")
         result = evaluate_detector(model_dir, record_file(data, "test"), data / "label_map.pbtxt",
                                    tmp / EVAL_ARTIFACTS, forms=args.forms, train_record=record_file(data, "train"),
                                    num_calibration_images=args.num_calibration_images,

@@ -44,7 +44,7 @@ def _resolve(uri, tmp):
 
 def main(argv=None):
     args = parse_args(argv)
-    with step_run() as tmp:
+    with step_run("predict") as tmp:
         model, labels = _resolve(args.model, tmp)
         output_dir = Path(args.output_dir).expanduser() if args.output_dir else tmp / "predictions"
         result = predict(model, Path(args.input).expanduser(), output_dir, labels_path=args.labels or labels,

@@ -9,10 +9,11 @@ from pathlib import Path
 import common.env  # noqa: F401  (quiet TensorFlow before it is imported)
 import mlflow
 
+from common.fingerprint import content_fingerprint, short_fingerprint
 from common.formats import FORMAT_NAMES
 from common.preprocess import preprocess
 from common.synthetic import make_synthetic_dataset
-from common.tracking import DATA_ARTIFACTS, metric_key
+from common.tracking import DATA_ARTIFACTS, dataset_display_name, log_dataset_input, metric_key
 from steps._cli import step_run, whole_number
 
 
@@ -33,14 +34,21 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    with step_run() as tmp:
+    with step_run("preprocess") as tmp:
         data_dir = args.data_dir.strip()
         if data_dir:
+            name = dataset_display_name(Path(data_dir).resolve())
             mlflow.set_tag("dataset", str(Path(data_dir).resolve()))
         else:
             data_dir = make_synthetic_dataset(tmp / "synthetic", seed=args.seed)
+            name = f"synthetic-seed{args.seed}"
             mlflow.set_tag("dataset", "synthetic (generated, seeded)")
             print(f"preprocess: no data_dir given, generated the synthetic default dataset (seed {args.seed})")
+        if Path(data_dir).exists():
+            fingerprint = content_fingerprint(data_dir)
+            mlflow.set_tags({"dataset_fingerprint": short_fingerprint(fingerprint), "dataset_name": name})
+            log_dataset_input(name, fingerprint, Path(data_dir).resolve() if args.data_dir.strip() else name,
+                              context="source")
         result = preprocess(data_dir, tmp / DATA_ARTIFACTS, test_fraction=args.test_fraction,
                             seed=args.seed, label_map_path=args.label_map.strip() or None, format=args.format,
                             num_shards=args.num_shards, num_workers=args.num_workers or None)

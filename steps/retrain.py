@@ -48,7 +48,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    with step_run() as tmp:
+    with step_run("retrain") as tmp:
         data, _ = fetch_inputs(tmp, args.data_run_id)
         names_to_ids = read_label_map(data / "label_map.pbtxt")
         detector = DetectorConfig(model=args.model, image_size=args.image_size,

@@ -1,15 +1,13 @@
 """Tests of common.export: SavedModel, frozen graph, float / int8 TFLite with the detection custom op, Edge TPU.
 
-A small random detector (96 x 96, alpha 0.35, 3 classes, fixed seed) stands in for a trained one. With
-fresh batch-norm statistics a random MobileNet's activations vanish (every score is sigmoid(-4.6)), so the
-fixture sets the batch-norm statistics from one batch of images and widens the class heads: the outputs then
-vary like a real detector's and the comparisons below mean something.
+A small random detector (96 x 96, alpha 0.35, 3 classes, fixed seed; ``detector_helpers.random_detector``:
+batch-norm statistics from one batch of images, widened class heads) stands in for a trained one, so that
+its outputs vary like a real detector's and the comparisons below mean something.
 """
 import common.env  # noqa: F401  (quiet TensorFlow)
 
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -35,60 +33,31 @@ from common.export import (
     tflite_io,
     tflite_ops,
 )
-from common.models.ssd import DetectorConfig, build_detector
+from common.models.ssd import DetectorConfig
 from common.postprocess import NMSConfig, postprocess
 from common.target_assigner import pairwise_iou
+from detector_helpers import random_detector, synthetic_images
 
 SIZE = 96
 NUM_CLASSES = 3
 NMS = NMSConfig(max_detections=20, max_detections_per_class=20)
 
 
-def _synthetic_images(n, height, width, seed):
-    """uint8 [height, width, 3] images: a smooth background plus a few coloured rectangles and noise."""
-    rng = np.random.default_rng(seed)
-    images = []
-    for _ in range(n):
-        yy, xx = np.mgrid[0:height, 0:width]
-        base = rng.uniform(40, 200, 3)[None, None] + 40 * np.sin(xx / rng.uniform(5, 20))[..., None]
-        image = base + rng.normal(0, 12, (height, width, 3))
-        for _ in range(3):
-            y0, x0 = rng.integers(0, height // 2), rng.integers(0, width // 2)
-            y1, x1 = y0 + rng.integers(height // 6, height // 2), x0 + rng.integers(width // 6, width // 2)
-            image[y0:y1, x0:x1] = rng.uniform(0, 255, 3)
-        images.append(np.clip(image, 0, 255).astype(np.uint8))
-    return images
-
-
 @pytest.fixture(scope="module")
 def detector():
-    keras.utils.set_random_seed(1234)
-    config = DetectorConfig(model="ssdlite_mobilenet_v2", image_size=SIZE, num_classes=NUM_CLASSES, alpha=0.35)
-    model = build_detector(config)
-    batch = np.stack(_synthetic_images(8, SIZE, SIZE, seed=1)).astype(np.float32)
-    norms = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
-    for layer in norms:
-        layer.momentum = 0.0  # one training-mode call sets the moving statistics to the batch statistics
-    model(batch, training=True)
-    for layer in norms:
-        layer.momentum = 0.997
-    for i in range(len(config.feature_map_sizes)):
-        head = model.get_layer(f"class_head_{i}")
-        kernel, bias = head.get_weights()
-        head.set_weights([4.0 * kernel, bias])
-    return model, config
+    return random_detector(SIZE, NUM_CLASSES)
 
 
 @pytest.fixture(scope="module")
 def images():
-    return _synthetic_images(3, SIZE, SIZE, seed=7)
+    return synthetic_images(3, SIZE, SIZE, seed=7)
 
 
 @pytest.fixture(scope="module")
 def exports(detector, tmp_path_factory):
     model, config = detector
     root = tmp_path_factory.mktemp("export")
-    calibration = _synthetic_images(6, 120, 160, seed=3)
+    calibration = synthetic_images(6, 120, 160, seed=3)
     return {
         "saved_model": export_saved_model(model, config, root / "saved_model", nms=NMS),
         "frozen": export_frozen_graph(model, config, root / "frozen", nms=NMS),
@@ -140,7 +109,7 @@ def test_saved_model_signature(exports):
 
 def test_saved_model_runs_on_other_size_and_matches_keras(detector, exports, images):
     model, config = detector
-    other = _synthetic_images(1, 150, 220, seed=11)[0]
+    other = synthetic_images(1, 150, 220, seed=11)[0]
     out = _serve(exports["saved_model"], other)
     n = int(out["num_detections"][0])
     assert n == NMS.max_detections
@@ -183,7 +152,7 @@ def test_frozen_graph_loads_with_tf1_and_matches_saved_model(exports, images):
     assert path.name == "frozen_inference_graph.pb"
     run = load_frozen_graph(path)
     try:
-        image = _synthetic_images(1, 130, 110, seed=5)[0]
+        image = synthetic_images(1, 130, 110, seed=5)[0]
         frozen = run(image)
     finally:
         run.close()
@@ -294,7 +263,7 @@ def test_int8_tflite_detections(exports, images):
 
 
 def test_run_tflite_detector_resizes_and_rejects_bad_images(exports):
-    image = _synthetic_images(1, 200, 150, seed=9)[0]
+    image = synthetic_images(1, 200, 150, seed=9)[0]
     result = run_tflite_detector(exports["int8"], image)
     assert result["count"] == NMS.max_detections
     with pytest.raises(TypeError, match="uint8"):

@@ -13,43 +13,65 @@ One idea per module:
 * ``tflite_info``  -- ``tflite_ops`` / ``tflite_io``: what is inside a ``.tflite`` file;
 * ``runner``       -- ``run_tflite_detector``: run a detection ``.tflite`` on one uint8 image.
 
-Import ``common.env`` before this package (or TensorFlow) to keep TensorFlow quiet.
+Names are imported lazily (PEP 562 ``__getattr__``): ``from common.export import run_tflite_detector`` loads
+``runner`` alone, without TensorFlow; the exporters import TensorFlow when first used. Import ``common.env``
+before this package (or TensorFlow) to keep TensorFlow quiet.
 """
-from common.export.edgetpu import (
-    EdgeTPUCompileError,
-    compile_for_edgetpu,
-    edgetpu_compiler_command,
-    edgetpu_runtime_available,
-    find_edgetpu_compiler,
-    parse_edgetpu_log,
-    parse_operator_table,
-)
-from common.export.edgetpu_compat import (
-    VERDICT_ALL,
-    VERDICT_BEFORE_POSTPROCESS,
-    CompatibilityReport,
-    check_edgetpu_compatibility,
-    ops_absorbed_by_compiler,
-)
-from common.export.frozen_graph import (
-    FROZEN_GRAPH_FILENAME,
-    FROZEN_INPUT_TENSOR,
-    FROZEN_OUTPUT_TENSORS,
-    export_frozen_graph,
-    load_frozen_graph,
-)
-from common.export.tflite_info import tflite_io, tflite_ops
-from common.export.postprocess_op import TFLITE_POSTPROCESS_OP, TFLITE_OUTPUT_NAMES
-from common.export.runner import make_interpreter, run_tflite_detector
-from common.export.saved_model import SERVING_INPUT, SERVING_OUTPUTS, export_saved_model
-from common.export.tflite import convert_float_tflite, convert_int8_tflite
+import importlib
 
-__all__ = [
-    "CompatibilityReport", "EdgeTPUCompileError", "VERDICT_ALL", "VERDICT_BEFORE_POSTPROCESS",
-    "check_edgetpu_compatibility", "edgetpu_compiler_command", "ops_absorbed_by_compiler", "parse_operator_table",
-    "FROZEN_GRAPH_FILENAME", "FROZEN_INPUT_TENSOR", "FROZEN_OUTPUT_TENSORS",
-    "SERVING_INPUT", "SERVING_OUTPUTS", "TFLITE_OUTPUT_NAMES", "TFLITE_POSTPROCESS_OP",
-    "compile_for_edgetpu", "convert_float_tflite", "convert_int8_tflite", "edgetpu_runtime_available",
-    "export_frozen_graph", "export_saved_model", "find_edgetpu_compiler", "load_frozen_graph",
-    "make_interpreter", "parse_edgetpu_log", "run_tflite_detector", "tflite_io", "tflite_ops",
-]
+# Public name -> submodule that defines it.
+_EXPORTS = {
+    "EdgeTPUCompileError": "edgetpu",
+    "compile_for_edgetpu": "edgetpu",
+    "edgetpu_compiler_command": "edgetpu",
+    "edgetpu_runtime_available": "edgetpu",
+    "find_edgetpu_compiler": "edgetpu",
+    "parse_edgetpu_log": "edgetpu",
+    "parse_operator_table": "edgetpu",
+    "VERDICT_ALL": "edgetpu_compat",
+    "VERDICT_BEFORE_POSTPROCESS": "edgetpu_compat",
+    "CompatibilityReport": "edgetpu_compat",
+    "check_edgetpu_compatibility": "edgetpu_compat",
+    "ops_absorbed_by_compiler": "edgetpu_compat",
+    "FROZEN_GRAPH_FILENAME": "frozen_graph",
+    "FROZEN_INPUT_TENSOR": "frozen_graph",
+    "FROZEN_OUTPUT_TENSORS": "frozen_graph",
+    "export_frozen_graph": "frozen_graph",
+    "load_frozen_graph": "frozen_graph",
+    "tflite_io": "tflite_info",
+    "tflite_ops": "tflite_info",
+    "TFLITE_POSTPROCESS_OP": "postprocess_op",
+    "TFLITE_OUTPUT_NAMES": "postprocess_op",
+    "make_interpreter": "runner",
+    "run_tflite_detector": "runner",
+    "SERVING_INPUT": "saved_model",
+    "SERVING_OUTPUTS": "saved_model",
+    "export_saved_model": "saved_model",
+    "convert_float_tflite": "tflite",
+    "convert_int8_tflite": "tflite",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    """Import the submodule that defines ``name`` on first access and cache the value (PEP 562).
+
+    Raises:
+      AttributeError: ``name`` is neither a public name nor a submodule of this package.
+    """
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        try:  # ``common.export.tflite`` etc. after a bare ``import common.export``
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

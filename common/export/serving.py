@@ -13,7 +13,7 @@ DETECTION_KEYS = ("detection_boxes", "detection_classes", "detection_scores", "n
 RAW_KEYS = ("raw_detection_boxes", "raw_detection_scores")
 
 
-def detect_fn_for(module, config, nms=NMSConfig(), input_name="input_tensor", output_names=False):
+def detect_fn_for(module, config, nms=NMSConfig(), input_name="input_tensor", output_names=False, batch_size=1):
     """Build the ``tf.function`` that detects objects with ``module.model``.
 
     Args:
@@ -24,9 +24,11 @@ def detect_fn_for(module, config, nms=NMSConfig(), input_name="input_tensor", ou
         in the frozen graph).
       output_names: when True, give each output an Identity op named after its key, so that a frozen
         GraphDef has tensors ``detection_boxes:0`` etc.
+      batch_size: the input's batch dimension: 1 (the TF OD API's signature) or None for a batch of any
+        size B (images of one size per call); the outputs' first dimension is then B instead of 1.
 
     Returns:
-      ``tf.function`` with input signature uint8 [1, None, None, 3] returning a dict:
+      ``tf.function`` with input signature uint8 [batch_size, None, None, 3] returning a dict:
         ``detection_boxes`` float32 [1, N, 4] ymin, xmin, ymax, xmax normalized to [0, 1];
         ``detection_classes`` float32 [1, N] label-map ids (1-based);
         ``detection_scores`` float32 [1, N] sigmoid scores, descending;
@@ -39,7 +41,7 @@ def detect_fn_for(module, config, nms=NMSConfig(), input_name="input_tensor", ou
     anchors = tf.constant(config.generate_anchors(), tf.float32)
     box_coder = config.box_coder
 
-    @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8, name=input_name)])
+    @tf.function(input_signature=[tf.TensorSpec([batch_size, None, None, 3], tf.uint8, name=input_name)])
     def detect(images):
         pixels = tf.image.resize(tf.cast(images, tf.float32), [size, size], method="bilinear")
         box_encodings, class_logits = module.model(pixels, training=False)
