@@ -17,7 +17,7 @@ Names are imported lazily (PEP 562 ``__getattr__``): ``from common.export import
 ``runner`` alone, without TensorFlow; the exporters import TensorFlow when first used. Import ``common.env``
 before this package (or TensorFlow) to keep TensorFlow quiet.
 """
-import importlib
+from common.lazy_exports import lazy_exports
 
 # Public name -> submodule that defines it.
 _EXPORTS = {
@@ -54,24 +54,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    """Import the submodule that defines ``name`` on first access and cache the value (PEP 562).
-
-    Raises:
-      AttributeError: ``name`` is neither a public name nor a submodule of this package.
-    """
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        try:  # ``common.export.tflite`` etc. after a bare ``import common.export``
-            return importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

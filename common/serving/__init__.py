@@ -14,7 +14,7 @@ One idea per module:
 
 Names are imported lazily (PEP 562), so ``common.serving.tflite_pyfunc`` loads without TensorFlow.
 """
-import importlib
+from common.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "decode_image_bytes": "images",
@@ -32,24 +32,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    """Import the submodule that defines ``name`` on first access (PEP 562).
-
-    Raises:
-      AttributeError: ``name`` is neither a public name nor a submodule of this package.
-    """
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        try:
-            return importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
