@@ -1,4 +1,4 @@
-"""What a failed step leaves in MLflow: its run FAILED (or KILLED), the error as tags, its log as an artifact.
+"""What a failed step leaves in MLflow: its run FAILED, the error as tags, its log as an artifact.
 
 A step that raises records this itself (``steps._cli.step_run``). A step that cannot, because it was killed
 (``kill -9``, out of memory), is recorded by the driver from the run's state and the log file it asked the
@@ -25,10 +25,10 @@ def error_tags(error):
     return {ERROR_TAG: text[:MAX_TAG_LENGTH], ERROR_TYPE_TAG: kind}
 
 
-def record_step_failure(client, run_id, entry_point, log_path=None, status="FAILED"):
+def record_step_failure(client, run_id, entry_point, log_path=None):
     """Make a failed step's run say so, filling in what the step could not record itself.
 
-    Ends the run with ``status`` unless it already FAILED or was KILLED, sets ``error`` / ``error_type`` when
+    Ends the run FAILED unless it already FAILED or was KILLED, sets ``error`` / ``error_type`` when
     the step did not (``ERROR_TYPE_TAG`` ``Killed``: only a process that died without running Python's exception
     handling leaves no error, i.e. one killed by a signal such as SIGKILL or the out-of-memory killer, or
     crashed in native code), and uploads ``log_path`` as ``logs/<entry_point>.log`` when the run has no log yet.
@@ -52,5 +52,5 @@ def record_step_failure(client, run_id, entry_point, log_path=None, status="FAIL
     if log_path is not None and log_path.is_file() and f"{LOG_ARTIFACTS}/{log_path.name}" not in logged:
         client.log_artifact(run_id, str(log_path), artifact_path=LOG_ARTIFACTS)
     if run.info.status in ("RUNNING", "SCHEDULED", "FINISHED"):  # FINISHED, then crashed: not reusable
-        client.set_terminated(run_id, status)
+        client.set_terminated(run_id, "FAILED")
     return error

@@ -4,6 +4,8 @@ from pathlib import Path
 import re
 
 import mlflow
+from mlflow.data.dataset_source import DatasetSource
+from mlflow.data.meta_dataset import MetaDataset
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_EXPERIMENT = "edgetpu-detector"
@@ -69,51 +71,45 @@ def dataset_display_name(path):
     return path.name or str(path)
 
 
+class UriDatasetSource(DatasetSource):
+    """A minimal MLflow dataset source that only records where a dataset is (a local path, or a ``runs:/``
+    URI of a preprocess run's ``data``); the steps read the data themselves, not through MLflow."""
+
+    def __init__(self, uri):
+        self.uri = str(uri)
+
+    @staticmethod
+    def _get_source_type():
+        return "uri"
+
+    def load(self, **kwargs):
+        raise NotImplementedError("the steps read this dataset themselves")
+
+    @staticmethod
+    def _can_resolve(raw_source):
+        return False
+
+    @classmethod
+    def _resolve(cls, raw_source):
+        raise NotImplementedError("not resolvable from a raw source")
+
+    def to_dict(self):
+        return {"uri": self.uri}
+
+    @classmethod
+    def from_dict(cls, source_dict):
+        return cls(source_dict["uri"])
+
+
 def log_dataset_input(name, fingerprint, source, context):
     """Log a dataset as an input of the active run (the UI's *Datasets* column), identified by its content
     fingerprint (``common.fingerprint``; the first 16 hex digits are MLflow's digest).
 
     Args:
-      name: dataset name shown in the UI (e.g. the data folder's name).
+      name: dataset name shown in the UI (e.g. ``fruit_nuts/data``).
       fingerprint: hex str from ``content_fingerprint``.
       source: where it came from: a local path, or a ``runs:/`` URI of a preprocess run's ``data``.
-      context: ``"source"`` (the labelled folder), ``"training"`` or ``"evaluation"``.
+      context: ``"source"`` (the labelled folder), ``"training"``, ``"evaluation"`` or ``"calibration"``.
     """
-    from mlflow.data.meta_dataset import MetaDataset
-
-    dataset = MetaDataset(source=_uri_source(str(source)), name=name, digest=fingerprint[:16])
+    dataset = MetaDataset(source=UriDatasetSource(source), name=name, digest=fingerprint[:16])
     mlflow.log_input(dataset, context=context)
-
-
-def _uri_source(uri):
-    """A minimal ``mlflow.data.dataset_source.DatasetSource`` that only records where a dataset is (a path or
-    a ``runs:/`` URI); the data itself is read by the steps, not through MLflow."""
-    from mlflow.data.dataset_source import DatasetSource
-
-    class UriDatasetSource(DatasetSource):
-        def __init__(self, uri):
-            self.uri = uri
-
-        @staticmethod
-        def _get_source_type():
-            return "local" if "://" not in uri and ":/" not in uri else "mlflow_run"
-
-        def load(self, **kwargs):
-            raise NotImplementedError("the steps read this dataset themselves")
-
-        @staticmethod
-        def _can_resolve(raw_source):
-            return False
-
-        @classmethod
-        def _resolve(cls, raw_source):
-            raise NotImplementedError
-
-        def to_dict(self):
-            return {"uri": self.uri}
-
-        @classmethod
-        def from_dict(cls, source_dict):
-            return cls(source_dict["uri"])
-
-    return UriDatasetSource(uri)

@@ -62,11 +62,11 @@ def test_cache_key_changes_with_code_upstream_and_data(tmp_path):
                                                                       "__pycache__", "bench"))
     before = code_version(copy).content_hash
     (copy / "common/anchors.py").write_text((copy / "common/anchors.py").read_text() + "\n# edited\n")
-    assert code_version(copy).content_hash != before
+    edited = code_version(copy).content_hash
+    assert edited != before
     (copy / "common/__pycache__").mkdir(exist_ok=True)
     (copy / "common/__pycache__/x.pyc").write_bytes(b"\0")  # byte code is not code
-    after = code_version(copy).content_hash
-    assert code_version(copy).content_hash == after
+    assert code_version(copy).content_hash == edited
 
     # Editing one label of a dataset changes its fingerprint; touching or copying it does not.
     data = tmp_path / "data"
