@@ -12,7 +12,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 user_cwd="$PWD"
 cd "$here"
 
-# ./run.sh docker: no Python needed on the host. Host paths given with -P (data_dir, label_map, base_weights)
+# Parameters that name files or folders: those MLproject declares with `kind: path` (read without Python).
+path_parameters=" $(sed -n 's/^ *\([a-z_]*\): \(&[a-z_]* \)\{0,1\}{.*kind: path.*/\1/p' MLproject | sort -u | tr '\n' ' ')"
+is_path_parameter() { case "$path_parameters" in *" $1 "*) return 0 ;; esac; return 1; }
+
+# ./run.sh docker: no Python needed on the host. Host paths given with -P (the path parameters)
 # are mounted read-only into the container and the parameter is rewritten to the mounted path.
 if [ "${1:-}" = docker ]; then
   shift
@@ -23,16 +27,15 @@ if [ "${1:-}" = docker ]; then
   mounts=(-v "$runs:/work/project/mlruns")
   params=()
   for arg in "$@"; do
-    case "$arg" in
-      data_dir=?*|label_map=?*|base_weights=?*)
-        name="${arg%%=*}" value="${arg#*=}"
-        case "$value" in /*) ;; *) [ -e "$user_cwd/$value" ] && value="$user_cwd/$value" ;; esac
-        if [ -e "$value" ]; then
-          value="$(cd "$(dirname "$value")" && pwd)/$(basename "$value")"
-          mounts+=(-v "$value:/mnt/$name/$(basename "$value"):ro")
-          arg="$name=/mnt/$name/$(basename "$value")"
-        fi ;;
-    esac
+    name="${arg%%=*}" value="${arg#*=}"
+    if [ "$name" != "$arg" ] && [ -n "$value" ] && is_path_parameter "$name"; then
+      case "$value" in /*) ;; *) [ -e "$user_cwd/$value" ] && value="$user_cwd/$value" ;; esac
+      if [ -e "$value" ]; then
+        value="$(cd "$(dirname "$value")" && pwd)/$(basename "$value")"
+        mounts+=(-v "$value:/mnt/$name/$(basename "$value"):ro")
+        arg="$name=/mnt/$name/$(basename "$value")"
+      fi
+    fi
     params+=("$arg")
   done
   docker build --platform linux/amd64 -t "$image" "$here"
@@ -50,14 +53,16 @@ python="${PYTHON:-python3}"
 if [ -x .venv/bin/python ]; then
   python=.venv/bin/python
 fi
-if ! "$python" -m common.requirements_check requirements.txt requirements-nodeps.txt >/dev/null 2>&1; then
+requirements=(requirements.txt requirements-nodeps.txt)
+[ "${1:-}" = test ] && requirements+=(requirements-test.txt)
+if ! "$python" -m tools.requirements_check "${requirements[@]}" >/dev/null 2>&1; then
   if [ ! -x .venv/bin/python ]; then
     echo "run.sh: creating .venv with the pinned requirements (first run only, a few minutes)"
     "${PYTHON:-python3}" -m venv .venv
   fi
   python=.venv/bin/python
   "$python" -m pip install --quiet --upgrade pip
-  "$python" -m pip install --quiet -r requirements.txt
+  "$python" -m pip install --quiet -r requirements.txt $([ "${1:-}" = test ] && echo -r requirements-test.txt)
   "$python" -m pip install --quiet --no-deps -r requirements-nodeps.txt
 fi
 export PATH="$(dirname "$("$python" -c 'import sys; print(sys.executable)')"):$PATH"
@@ -65,13 +70,11 @@ export PATH="$(dirname "$("$python" -c 'import sys; print(sys.executable)')"):$P
 # Paths given with -P are relative to where the user ran run.sh; MLflow runs the steps from this folder.
 args=()
 for arg in "$@"; do
-  case "$arg" in
-    data_dir=?*|label_map=?*|base_weights=?*|model=?*|input=?*|output_dir=?*|labels=?*)
-      name="${arg%%=*}" value="${arg#*=}"
-      if [ "${value#/}" = "$value" ] && { [ -e "$user_cwd/$value" ] || [ "$name" = output_dir ]; }; then
-        arg="$name=$user_cwd/$value"
-      fi ;;
-  esac
+  name="${arg%%=*}" value="${arg#*=}"
+  if [ "$name" != "$arg" ] && [ -n "$value" ] && is_path_parameter "$name" && [ "${value#/}" = "$value" ] \
+      && { [ -e "$user_cwd/$value" ] || [ "$name" = output_dir ]; }; then
+    arg="$name=$user_cwd/$value"
+  fi
   args+=("$arg")
 done
 set -- ${args[@]+"${args[@]}"}

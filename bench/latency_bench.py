@@ -9,7 +9,7 @@ Measures, on this machine's CPU:
   ``../shared/reference_models``, to compare machines (the issue's reference: a TOCO SSD-MobileNetV2
   300x300 uint8 detector at 14 ms on 1 thread, 8.6 ms on 2 threads);
 * with ``--test-record``: COCO AP50 / mAP of the float and int8 TFLite models over that TFRecord
-  (``common.evaluation.coco_metrics``; score threshold from ``--score-threshold``).
+  (``edgetpu_detector.evaluation.coco_metrics``; score threshold from ``--score-threshold``).
 
 Usage:
   python -m bench.latency_bench [--model-dir RETRAIN_MODEL_DIR --train-record R --test-record T
@@ -19,7 +19,7 @@ Without ``--model-dir`` it times an untrained default detector (SSDLite-MobileNe
 latency does not depend on the weights. Other processes on the machine inflate the figures: quote the
 load with them.
 """
-import common.env  # noqa: F401  (quiet TensorFlow)
+import edgetpu_detector.core.env  # noqa: F401  (quiet TensorFlow)
 
 import argparse
 import itertools
@@ -34,13 +34,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common.evaluation.coco_metrics import coco_metrics
-from common.export import (SERVING_INPUT, convert_float_tflite, convert_int8_tflite, export_saved_model,
-                           make_interpreter, run_tflite_detector)
-from common.label_map import read_label_map
-from common.models.ssd import DetectorConfig, build_detector
-from common.postprocess import NMSConfig
-from common.tfrecord import read_examples
+from edgetpu_detector.evaluation.coco_metrics import coco_metrics
+from edgetpu_detector.export.saved_model import SERVING_INPUT, export_saved_model
+from edgetpu_detector.export.tflite_converter import convert_float_tflite, convert_int8_tflite
+from edgetpu_detector.inference.tflite_detector import TFLiteDetector
+from edgetpu_detector.data.label_map import read_label_map
+from edgetpu_detector.ssd.models.ssd import DetectorConfig, build_detector
+from edgetpu_detector.ssd.postprocess import NMSConfig
+from edgetpu_detector.tfrecord.reader import read_examples
 
 REFERENCE = (Path(__file__).resolve().parents[2] / "shared" / "reference_models" / "coral_test_data"
              / "mobilenet_v2_1.0_224_quant.tflite")
@@ -60,7 +61,7 @@ def _time(fn, runs):
 
 def tflite_latency(path, threads, runs):
     """Latency (ms) of one ``invoke`` of a ``.tflite`` model with ``threads`` CPU threads, input set once."""
-    interpreter = make_interpreter(path, num_threads=threads)
+    interpreter = TFLiteDetector(path, num_threads=threads).interpreter
     detail = interpreter.get_input_details()[0]
     rng = np.random.default_rng(0)
     if detail["dtype"] == np.uint8:
@@ -79,13 +80,13 @@ def saved_model_latency(path, size, runs):
 
 def tflite_ap(path, record, names_to_ids):
     """COCO metrics of a detection ``.tflite`` over a TFRecord (boxes normalized, classes label-map ids)."""
-    interpreter = make_interpreter(path)
+    detector = TFLiteDetector(path)
     images = []
     for example in read_examples(record):
-        out = run_tflite_detector(interpreter, example["image"])
+        out = detector.detect(example["image"])
         images.append({"height": example["height"], "width": example["width"], "gt_boxes": example["boxes"],
-                       "gt_classes": example["classes"], "det_boxes": out["boxes"],
-                       "det_classes": out["classes"] + 1, "det_scores": out["scores"]})
+                       "gt_classes": example["classes"], "det_boxes": out.boxes,
+                       "det_classes": out.classes, "det_scores": out.scores})
     metrics, _ = coco_metrics(images, names_to_ids)
     return {"AP50": metrics["AP50"], "mAP": metrics["mAP"], "images": len(images)}
 
@@ -103,7 +104,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.model_dir:
-        from common.train import load_trained_detector
+        from edgetpu_detector.ssd.checkpoint import load_trained_detector
         model, config = load_trained_detector(args.model_dir)
     else:
         keras.utils.set_random_seed(0)

@@ -3,7 +3,7 @@
     python bench/multiworker.py --steps 6 --out /tmp/multiworker
 
 Starts two processes with the same ``TF_CONFIG`` cluster (two free ports on 127.0.0.1) and their own task index;
-each runs ``common.train.train`` on ``../shared/datasets/fruit_nuts`` (tiny SSDLite, 96x96, global batch 4, so 2
+each runs ``edgetpu_detector.training.loop.train`` on ``../shared/datasets/fruit_nuts`` (tiny SSDLite, 96x96, global batch 4, so 2
 per worker). Gradients are all-reduced every step, so both workers must end with identical weights: the script
 compares them and prints the steps, seconds and the largest weight difference.
 """
@@ -21,9 +21,10 @@ FRUIT = PROJECT.parent / "shared" / "datasets" / "fruit_nuts" / "data"
 
 _WORKER = """
 import sys
-import common.env
-from common.models import DetectorConfig
-from common.train import TrainConfig, train
+import edgetpu_detector.core.env
+from edgetpu_detector.ssd.models.ssd import DetectorConfig
+from edgetpu_detector.training.config import TrainConfig
+from edgetpu_detector.training.loop import train
 config = DetectorConfig(model="ssdlite_mobilenet_v2", image_size=96, alpha=0.35, num_classes=int(sys.argv[3]))
 result = train(config, sys.argv[1], sys.argv[2], TrainConfig(num_steps=int(sys.argv[4]), batch_size=4, log_every=1,
                warmup_steps=2, precise_bn_batches=0, strategy="multi_worker"), progress=False,
@@ -44,8 +45,8 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path("/tmp/multiworker"))
     args = parser.parse_args(argv)
     sys.path.insert(0, str(PROJECT))
-    import common.env  # noqa: F401
-    from common.preprocess import preprocess
+    import edgetpu_detector.core.env  # noqa: F401
+    from edgetpu_detector.data.preprocess import preprocess
 
     data = preprocess(FRUIT, args.out / "data", progress=False)
     workers = [f"127.0.0.1:{_free_port()}" for _ in range(2)]
@@ -68,12 +69,12 @@ def main(argv=None):
     if any(p.returncode for p in processes):
         sys.exit(1)
     import numpy as np
-    from common.train import load_trained_detector
+    from edgetpu_detector.ssd.checkpoint import load_trained_detector
 
     # worker 0 (the chief) writes model.weights.h5; worker 1 checkpoints into checkpoints-worker1/. Gradients are
     # all-reduced, so worker 1's final weights must equal the chief's.
     import tensorflow as tf
-    from common.models import build_detector
+    from edgetpu_detector.ssd.models.ssd import build_detector
 
     chief, config = load_trained_detector(args.out / "worker0")
     other = build_detector(config)

@@ -1,7 +1,7 @@
 """Benchmark of the preprocess step (not a test): images/s and peak RSS for 1,000 and 10,000 generated images.
 
 Generates flat LabelImg folders of 800x600 RGB JPEGs (a colour gradient with 1-3 filled rectangles,
-seeded; about 20 KB each) with their Pascal VOC XML, then runs ``common.preprocess.preprocess`` on each
+seeded; about 20 KB each) with their Pascal VOC XML, then runs ``edgetpu_detector.data.preprocess.preprocess`` on each
 in a fresh subprocess and reports wall time (including the TensorFlow import and worker start-up),
 images/s, the main process's peak RSS (``ru_maxrss``) and the peak of the summed RSS of the main process
 and its encoding workers (sampled from /proc every 0.1 s). The issue's bound: peak RSS at 10,000 within 1.5x of the figure at 1,000.
@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common.synthetic import voc_xml  # noqa: E402
+from edgetpu_detector.data.synthetic import voc_xml  # noqa: E402
 
 WIDTH, HEIGHT = 800, 600
 CLASSES = ("red", "green", "blue")
@@ -86,8 +86,8 @@ def sample():
         stop.wait(0.1)
 threading.Thread(target=sample, daemon=True).start()
 import resource
-import common.env
-from common.preprocess import preprocess
+import edgetpu_detector.core.env
+from edgetpu_detector.data.preprocess import preprocess
 start = time.perf_counter()
 result = preprocess({data!r}, {out!r}, progress=False, num_workers={workers})
 seconds = time.perf_counter() - start

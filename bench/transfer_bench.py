@@ -21,15 +21,17 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import common.env  # noqa: E402,F401
+import edgetpu_detector.core.env  # noqa: E402,F401
 import pandas as pd  # noqa: E402
 
-from common.evaluation.coco_metrics import coco_metrics  # noqa: E402
-from common.evaluation.detect import detect_records  # noqa: E402
-from common.evaluation.model_forms import keras_detect_fn  # noqa: E402
-from common.models import DetectorConfig  # noqa: E402
-from common.preprocess import preprocess  # noqa: E402
-from common.train import TrainConfig, load_trained_detector, train  # noqa: E402
+from edgetpu_detector.evaluation.coco_metrics import coco_metrics  # noqa: E402
+from edgetpu_detector.evaluation.detect import detect_records  # noqa: E402
+from edgetpu_detector.inference.keras_detector import KerasDetector  # noqa: E402
+from edgetpu_detector.ssd.models.ssd import DetectorConfig
+from edgetpu_detector.data.preprocess import preprocess  # noqa: E402
+from edgetpu_detector.ssd.checkpoint import load_trained_detector  # noqa: E402
+from edgetpu_detector.training.config import TrainConfig  # noqa: E402
+from edgetpu_detector.training.loop import train  # noqa: E402
 
 RACCOON = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "raccoon"
 
@@ -66,7 +68,7 @@ def run_one(init, data, out, args, names_to_ids):
         num_steps=num_steps, warmup_steps=min(100, num_steps // 10), **base), base_weights=init, progress=True)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     model, config = load_trained_detector(out / "train")
-    metrics, _ = coco_metrics(detect_records(keras_detect_fn(model, config), str(data.test_record),
+    metrics, _ = coco_metrics(detect_records(KerasDetector(model, config), str(data.test_record),
                                              config.image_size, progress=False), names_to_ids)
     return {"base_weights": init, "num_steps": num_steps, "warmup_images_per_second": images_per_second,
             "train_images_per_second": num_steps * args.batch_size / wall, "train_wall_seconds": wall,
@@ -90,7 +92,7 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     staged = stage_split(RACCOON, args.out / "raccoon_split")
     data = preprocess(staged, args.out / "data", progress=False)
-    from common.label_map import read_label_map
+    from edgetpu_detector.data.label_map import read_label_map
 
     names_to_ids = read_label_map(args.out / "data" / "label_map.pbtxt")
     print(f"raccoon: {data.num_train} train / {data.num_test} test images", flush=True)

@@ -8,7 +8,7 @@ outputs then vary like a real detector's and comparisons between exported forms 
 import keras
 import numpy as np
 
-from common.models.ssd import DetectorConfig, build_detector
+from edgetpu_detector.ssd.models.ssd import DetectorConfig, build_detector
 
 
 def synthetic_images(n, height, width, seed):

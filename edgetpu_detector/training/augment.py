@@ -1,0 +1,55 @@
+"""Training-time augmentation of an image and its boxes: horizontal flip and photometric jitter, plus the
+settings that also switch SSD's random crop (``random_crop``) on or off."""
+from dataclasses import dataclass
+
+import tensorflow as tf
+
+# Names of the ``augmentations`` parameter.
+AUGMENTATIONS = ("flip", "crop", "photometric")
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Training-time augmentation: SSD random crop (``edgetpu_detector.training.random_crop``), horizontal flip and
+    photometric jitter (brightness, contrast, saturation)."""
+
+    horizontal_flip: bool = True
+    photometric: bool = True
+    random_crop: bool = True
+    max_brightness_delta: float = 32.0  # in pixel units, on [0, 255]
+    contrast_range: tuple = (0.8, 1.25)
+    saturation_range: tuple = (0.8, 1.25)
+
+    @classmethod
+    def from_names(cls, names):
+        """The AugmentConfig of a set of ``AUGMENTATIONS`` names, or None for none (empty or ``{"none"}``).
+
+        Raises:
+          ValueError: an unknown name.
+        """
+        names = {n.strip().lower() for n in names if n.strip()} - {"none"}
+        unknown = names - set(AUGMENTATIONS)
+        if unknown:
+            raise ValueError(f"unknown augmentations {sorted(unknown)}; use some of {', '.join(AUGMENTATIONS)} "
+                             "or none")
+        if not names:
+            return None
+        return cls(horizontal_flip="flip" in names, random_crop="crop" in names, photometric="photometric" in names)
+
+
+def random_horizontal_flip(image, boxes, seed=None):
+    """Flip an image [S, S, 3] and its boxes [N, 4] (ymin, xmin, ymax, xmax normalized) with probability 0.5."""
+    flip = tf.random.uniform([], seed=seed) < 0.5
+    image = tf.cond(flip, lambda: tf.image.flip_left_right(image), lambda: image)
+    ymin, xmin, ymax, xmax = tf.unstack(boxes, axis=1)
+    flipped = tf.stack([ymin, 1.0 - xmax, ymax, 1.0 - xmin], axis=1)
+    boxes = tf.cond(flip, lambda: flipped, lambda: boxes)
+    return image, boxes
+
+
+def photometric_jitter(image, config):
+    """Random brightness, contrast and saturation on float32 [S, S, 3] pixels in [0, 255]."""
+    image = image + tf.random.uniform([], -config.max_brightness_delta, config.max_brightness_delta)
+    image = tf.image.random_contrast(image, *config.contrast_range)
+    image = tf.image.random_saturation(image, *config.saturation_range)
+    return tf.clip_by_value(image, 0.0, 255.0)

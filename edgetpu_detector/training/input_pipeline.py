@@ -1,0 +1,48 @@
+"""The ``tf.data`` training pipeline over TF Object Detection API TFRecords: decode, augment, resize, SSD targets."""
+import tensorflow as tf
+
+from edgetpu_detector.ssd.image_resizer import resize_to_input
+from edgetpu_detector.ssd.target_assigner import assign_targets
+from edgetpu_detector.tfrecord.reader import parse_example
+from edgetpu_detector.training.augment import AugmentConfig, photometric_jitter, random_horizontal_flip
+from edgetpu_detector.training.random_crop import ssd_random_crop
+
+
+def training_dataset(record_paths, detector_config, batch_size, seed=0, augment=AugmentConfig(),
+                     shuffle_buffer=512):
+    """Infinite, shuffled, batched training pipeline with SSD targets.
+
+    Args:
+      record_paths: str or list of str, TFRecord files in the TF OD API schema.
+      detector_config: ``edgetpu_detector.ssd.models.ssd.DetectorConfig`` (input size, anchors, box coder).
+      batch_size: int.
+      seed: int, shuffling and augmentation seed.
+      augment: AugmentConfig, or None for no augmentation.
+
+    Returns:
+      tf.data.Dataset of ``(images float32 [B, S, S, 3] in [0, 255],
+      {"box_targets": float32 [B, A, 4], "class_targets": int32 [B, A]})``.
+    """
+    anchors = tf.constant(detector_config.generate_anchors())
+    box_coder = detector_config.box_coder
+    size = detector_config.image_size
+
+    def prepare(serialized):
+        example = parse_example(serialized)
+        image, boxes, classes = example["image"], example["boxes"], example["classes"]
+        if augment is not None and augment.random_crop:
+            image, boxes, classes = ssd_random_crop(image, boxes, classes)
+        image = resize_to_input(image, size)
+        if augment is not None:
+            if augment.horizontal_flip:
+                image, boxes = random_horizontal_flip(image, boxes)
+            if augment.photometric:
+                image = photometric_jitter(image, augment)
+        box_targets, class_targets = assign_targets(boxes, classes, anchors, box_coder)
+        return image, {"box_targets": box_targets, "class_targets": class_targets}
+
+    paths = [record_paths] if isinstance(record_paths, str) else list(record_paths)
+    ds = tf.data.TFRecordDataset(paths)
+    ds = ds.cache().shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

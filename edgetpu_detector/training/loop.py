@@ -1,0 +1,256 @@
+"""The SSD training loop: resumable checkpoints, focal + smooth L1 loss, an optional frozen backbone for the
+first steps, batch norm that behaves with small batches, validation with keep-best and early stopping,
+``tf.distribute`` strategies, TensorBoard scalars and images, and a progress bar with ETA.
+
+Checkpoints are ``tf.train.CheckpointManager`` checkpoints: TensorFlow writes each one under a temporary name,
+renames it into place, and only then rewrites the ``checkpoint`` state file (itself written atomically), so a
+run killed at any moment resumes from the last complete checkpoint with the same step counter, learning-rate
+schedule and early-stopping state. MLflow is not imported here: the caller passes ``on_metrics`` to receive
+metrics every ``log_every`` steps.
+"""
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import time
+
+import keras
+import tensorflow as tf
+from tqdm import tqdm
+
+from edgetpu_detector.core.atomic import atomic_write_text
+from edgetpu_detector.core.values import parse_bool
+from edgetpu_detector.ssd.checkpoint import CHECKPOINT_DIR, CONFIG_FILE, WEIGHTS_FILE, save_weights
+from edgetpu_detector.ssd.losses import LossConfig, ssd_loss
+from edgetpu_detector.ssd.models.ssd import backbone_of
+from edgetpu_detector.training.batch_norm import (
+    freeze_batch_norm,
+    recompute_batch_norm_statistics,
+    set_batch_norm_momentum,
+)
+from edgetpu_detector.training.config import TrainConfig, learning_rate_schedule
+from edgetpu_detector.training.initialize import DETECTOR_KINDS, initialize_detector
+from edgetpu_detector.training.input_pipeline import training_dataset
+from edgetpu_detector.training.strategy import is_chief, make_strategy
+from edgetpu_detector.training.summaries import detection_images
+from edgetpu_detector.training.validation import Validator
+
+TENSORBOARD_DIR = "tensorboard"
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` wrote and measured."""
+
+    output_dir: Path
+    config_path: Path
+    weights_path: Path
+    checkpoint_dir: Path
+    tensorboard_dir: Path
+    final_metrics: dict
+    steps_run: int
+    seconds: float
+    base_weights_kind: str
+    best: dict = None
+    stopped_early: bool = False
+    batch_norm_frozen: bool = False
+
+    def tags(self):
+        """What the retrain run is tagged with: how it started and what batch norm and validation did."""
+        tags = {"base_weights_kind": self.base_weights_kind, "batch_norm_frozen": str(self.batch_norm_frozen).lower()}
+        if self.best:
+            tags |= {"best_step": str(self.best["step"]), "stopped_early": str(self.stopped_early).lower()}
+        return tags
+
+    def summary(self):
+        """One console line."""
+        return (f"retrain: {self.steps_run} steps in {self.seconds:.0f} s, final loss "
+                f"{self.final_metrics.get('train/loss', float('nan')):.3f}")
+
+
+def _resolve_freeze_batch_norm(setting, kind):
+    """``auto`` -> freeze when starting from a whole pretrained detector; else the boolean given."""
+    if str(setting).strip().lower() == "auto":
+        return kind in DETECTOR_KINDS
+    return parse_bool(setting)
+
+
+def _checkpoint_dir(output_dir):
+    """The chief's ``checkpoints/``; other workers must save too (collectives) into a copy of their own."""
+    if is_chief():
+        return output_dir / CHECKPOINT_DIR
+    index = json.loads(os.environ["TF_CONFIG"]).get("task", {}).get("index", 0)
+    return output_dir / f"{CHECKPOINT_DIR}-worker{index}"
+
+
+def _train_step_fn(model, optimizer, strategy, loss_config, backbone_gate):
+    """The distributed training step: forward, loss, gradients (backbone gated), update; mean losses."""
+    replicas = strategy.num_replicas_in_sync
+    backbone_ids = {id(v) for v in backbone_of(model).trainable_variables}
+    variables = model.trainable_variables
+    gated = [id(v) in backbone_ids for v in variables]
+
+    def step_fn(images, targets):
+        with tf.GradientTape() as tape:
+            box_encodings, class_logits = model(images, training=True)
+            losses = ssd_loss(box_encodings, class_logits, targets["box_targets"], targets["class_targets"],
+                              loss_config)
+            scaled = losses["loss"] / replicas
+        grads = tape.gradient(scaled, variables)
+        grads = [g * backbone_gate if gate and g is not None else g for g, gate in zip(grads, gated)]
+        optimizer.apply_gradients(zip(grads, variables))
+        return losses
+
+    @tf.function
+    def train_step(images, targets):
+        per_replica = strategy.run(step_fn, args=(images, targets))
+        return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in per_replica.items()}
+
+    return train_step
+
+
+def _iterator(dataset, strategy):
+    if strategy.num_replicas_in_sync == 1:
+        return iter(dataset)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
+
+
+def train(detector_config, train_records, output_dir, config=TrainConfig(), base_weights="none",
+          loss_config=LossConfig(), on_metrics=None, progress=True, validation_records=None,
+          names_to_ids=None):
+    """Train a detector and write its config, weights, checkpoints and TensorBoard logs.
+
+    Args:
+      detector_config: ``edgetpu_detector.ssd.models.ssd.DetectorConfig``.
+      train_records: str or list of str, TFRecord paths (TF OD API schema).
+      output_dir: folder to write into; if it already holds checkpoints, training resumes from the
+        latest one with the same step counter, learning-rate schedule and early-stopping state.
+      config: TrainConfig.
+      base_weights: initialization, see ``edgetpu_detector.training.initialize`` (ignored when resuming: the
+        checkpoint wins).
+      loss_config: LossConfig.
+      on_metrics: optional ``callable(step: int, metrics: dict[str, float])`` called every
+        ``config.log_every`` steps, after each validation and at the end. Metric names: ``train/loss``,
+        ``train/classification_loss``, ``train/localization_loss``, ``train/learning_rate``,
+        ``train/images_per_second``; ``val/mAP``, ``val/AP50``, ``val/AP75``, ``val/best_mAP`` with validation.
+      progress: show a tqdm progress bar (with ETA).
+      validation_records: str or list of str, TFRecords of a validation split; used when
+        ``config.validation_every > 0``.
+      names_to_ids: dict class name -> label-map id, for the validation metrics (default ``{"k": k}``).
+
+    Returns:
+      TrainResult. With validation and ``keep_best``, ``model.weights.h5`` holds the best validated weights.
+
+    Raises:
+      ValueError: a non-finite loss (the message gives the step), bad ``base_weights`` or settings.
+    """
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    strategy = make_strategy(config.strategy)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise ValueError(f"batch_size {config.batch_size} is not a multiple of the {replicas} replicas")
+    with strategy.scope():
+        model, kind = initialize_detector(detector_config, base_weights, progress=progress)
+        frozen_bn = _resolve_freeze_batch_norm(config.freeze_batch_norm, kind)
+        if frozen_bn:
+            freeze_batch_norm(model)
+        else:
+            set_batch_norm_momentum(model, config.batch_norm_momentum)
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate_schedule(config), global_clipnorm=10.0)
+        optimizer.build(model.trainable_variables)
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        backbone_gate = tf.Variable(1.0, dtype=tf.float32, trainable=False, name="backbone_gate")
+        validator = Validator(model, detector_config, config, validation_records, names_to_ids, output_dir,
+                              is_chief())
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, **validator.variables())
+    manager = tf.train.CheckpointManager(checkpoint, str(_checkpoint_dir(output_dir)),
+                                         max_to_keep=config.keep_checkpoints)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())})", flush=True)
+    atomic_write_text(output_dir / CONFIG_FILE, detector_config.to_json())
+
+    iterator = _iterator(training_dataset(train_records, detector_config, config.batch_size, seed=config.seed,
+                                          augment=config.augment_config()), strategy)
+    train_step = _train_step_fn(model, optimizer, strategy, loss_config, backbone_gate)
+    anchors = tf.constant(detector_config.generate_anchors())
+
+    @tf.function
+    def image_summary(images, targets):
+        box_encodings, class_logits = model(images, training=False)
+        return detection_images(images, box_encodings, class_logits, targets["box_targets"],
+                                targets["class_targets"], anchors, detector_config.box_coder)
+
+    writer = tf.summary.create_file_writer(str(output_dir / TENSORBOARD_DIR)) if is_chief() \
+        else tf.summary.create_noop_writer()
+    start_step = int(step.numpy())
+    metrics, stopped_early = {}, False
+    started = time.perf_counter()
+    window_start, window_images = started, 0
+    bar = tqdm(total=config.num_steps, initial=start_step, desc="retrain", unit="step",
+               disable=not progress, dynamic_ncols=True)
+    while int(step.numpy()) < config.num_steps:
+        backbone_gate.assign(0.0 if int(step.numpy()) < config.freeze_backbone_steps else 1.0)
+        images, targets = next(iterator)
+        losses = train_step(images, targets)
+        step.assign_add(1)
+        current = int(step.numpy())
+        window_images += config.batch_size
+        bar.update(1)
+        loss_value = float(losses["loss"])
+        if not tf.math.is_finite(loss_value):
+            raise ValueError(f"non-finite training loss {loss_value} at step {current}")
+        bar.set_postfix(loss=f"{loss_value:.3f}")
+        last = current == config.num_steps
+        if current % config.log_every == 0 or last:
+            now = time.perf_counter()
+            metrics = {"train/loss": loss_value,
+                       "train/classification_loss": float(losses["classification_loss"]),
+                       "train/localization_loss": float(losses["localization_loss"]),
+                       "train/learning_rate": float(optimizer.learning_rate),
+                       "train/images_per_second": window_images / max(now - window_start, 1e-9)}
+            window_start, window_images = now, 0
+            _write_scalars(writer, current, metrics)
+            if on_metrics is not None:
+                on_metrics(current, metrics)
+        if config.image_every and replicas == 1 and (current % config.image_every == 0 or last):
+            with writer.as_default(step=current):
+                tf.summary.image("train/detections", image_summary(images, targets), max_outputs=3)
+        if validator.due(current, last):
+            val, stopped_early = validator.validate(current)
+            _write_scalars(writer, current, val)
+            metrics.update(val)
+            if on_metrics is not None:
+                on_metrics(current, {**val, "val/best_mAP": float(validator.best_metric.numpy())})
+        if current % config.checkpoint_every == 0 or last or stopped_early:
+            manager.save(checkpoint_number=current)
+        if stopped_early:
+            print(validator.stop_message(current), flush=True)
+            break
+    bar.close()
+    writer.flush()
+    final_step = int(step.numpy())
+    best = validator.restore_best(final_step)
+    if not frozen_bn and replicas == 1 and config.precise_bn_batches > 0 and final_step > start_step:
+        recompute_batch_norm_statistics(model, iterator, config.precise_bn_batches)
+    if manager.latest_checkpoint is None or final_step != start_step and \
+            not manager.latest_checkpoint.endswith(f"-{final_step}"):
+        manager.save(checkpoint_number=final_step)
+    weights_path = output_dir / WEIGHTS_FILE
+    if is_chief():
+        save_weights(model, weights_path)
+    return TrainResult(output_dir=output_dir, config_path=output_dir / CONFIG_FILE, weights_path=weights_path,
+                       checkpoint_dir=output_dir / CHECKPOINT_DIR, tensorboard_dir=output_dir / TENSORBOARD_DIR,
+                       final_metrics=metrics, steps_run=final_step - start_step,
+                       seconds=time.perf_counter() - started, base_weights_kind=kind, best=best,
+                       stopped_early=stopped_early, batch_norm_frozen=frozen_bn)
+
+
+def _write_scalars(writer, step, metrics):
+    with writer.as_default(step=step):
+        for name, value in metrics.items():
+            tf.summary.scalar(name, value)

@@ -1,0 +1,78 @@
+"""The MLflow run each step works in, and the artifacts it takes from the steps before it."""
+from contextlib import contextmanager
+import json
+import os
+from pathlib import Path
+import tempfile
+import traceback
+
+import mlflow
+
+from edgetpu_detector.tracking.datasets import log_dataset_input
+from edgetpu_detector.tracking.failures import LOG_ARTIFACTS, STEP_LOG_ENV, STEP_TAGS_ENV, error_tags
+from edgetpu_detector.tracking.step_log import tee_output
+from edgetpu_detector.tracking.store import DATA_ARTIFACTS, MODEL_ARTIFACTS, download_artifacts, ensure_tracking_uri
+
+
+def _failed(error):
+    return not (isinstance(error, SystemExit) and error.code in (None, 0))
+
+
+@contextmanager
+def step_run(entry_point):
+    """Open the step's MLflow run (the one ``mlflow run`` created, or a new one) and a scratch folder.
+
+    The console output is also written to ``logs/<entry_point>.log`` of the run (to the file named by
+    ``$EDGETPU_DETECTOR_STEP_LOG`` when the driver sets it, so that the log of a killed step survives). An
+    exception leaving the block marks the run FAILED with tags ``error`` (type and message) and
+    ``error_type``, and its traceback goes into the log.
+
+    Yields:
+      Path of a temporary folder, removed afterwards (artifacts are logged from it before then).
+    """
+    ensure_tracking_uri()
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = Path(os.environ.get(STEP_LOG_ENV) or Path(tmp) / f"{entry_point}.log")
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with tee_output(log_path) as write_log_only, mlflow.start_run():
+            if os.environ.get(STEP_TAGS_ENV):  # set by the driver: the cache key, first of all
+                mlflow.set_tags(json.loads(os.environ[STEP_TAGS_ENV]))
+            work = Path(tmp) / "work"
+            work.mkdir()
+            try:
+                yield work
+            except BaseException as error:
+                if _failed(error):
+                    write_log_only(traceback.format_exc())
+                    mlflow.set_tags(error_tags(error))
+                raise
+            finally:
+                try:
+                    mlflow.log_artifact(str(log_path), artifact_path=LOG_ARTIFACTS)
+                except Exception as error:  # never hide the step's own error behind a failed upload
+                    print(f"{entry_point}: could not upload its log: {error}", flush=True)
+
+
+def fetch_inputs(tmp, data_run_id, model_run_id=None, context="training"):
+    """Download the preprocess run's ``data/`` (and the retrain run's ``model/``) into ``tmp/input``, and
+    record them on the active run: tags ``data_run_id``, ``model_run_id``, ``dataset_fingerprint`` and the
+    dataset as an input with ``context`` (the UI's *Datasets* column).
+
+    Returns:
+      (data_dir, model_dir or None) as Paths.
+    """
+    data = download_artifacts(data_run_id, DATA_ARTIFACTS, tmp / "input")
+    model = download_artifacts(model_run_id, MODEL_ARTIFACTS, tmp / "input") if model_run_id else None
+    tags = {"data_run_id": data_run_id, **({"model_run_id": model_run_id} if model_run_id else {})}
+    source_tags = mlflow.get_run(data_run_id).data.tags
+    if "dataset_fingerprint" in source_tags:
+        tags["dataset_fingerprint"] = source_tags["dataset_fingerprint"]
+        name = source_tags.get("dataset_name", "dataset")
+        log_dataset_input(name, source_tags["dataset_fingerprint"], f"runs:/{data_run_id}/{DATA_ARTIFACTS}", context)
+    mlflow.set_tags(tags)
+    return data, model
+
+
+def output_folder(path_text, default):
+    """The folder a step writes into: ``path_text`` (expanded) when given, else ``default``."""
+    return Path(path_text).expanduser() if str(path_text).strip() else Path(default)

@@ -1,0 +1,73 @@
+"""Training on real data: the loss falls, training resumes from checkpoints, backbone weights load."""
+import edgetpu_detector.core.env  # noqa: F401
+
+import h5py
+import numpy as np
+import pytest
+
+from edgetpu_detector.data.preprocess import preprocess
+from edgetpu_detector.ssd.checkpoint import load_trained_detector
+from edgetpu_detector.ssd.models.ssd import DetectorConfig, backbone_of
+from edgetpu_detector.training.config import TrainConfig
+from edgetpu_detector.training.initialize import describe, initialize_detector
+from edgetpu_detector.training.loop import train
+
+
+@pytest.fixture(scope="module")
+def fruit_records(shared_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fruit")
+    return preprocess(shared_dir / "datasets/fruit_nuts/data", out, progress=False)
+
+
+def test_loss_falls_on_fruit_nuts(fruit_records, tmp_path):
+    config = DetectorConfig(image_size=128, num_classes=fruit_records.num_classes)
+    seen = {}
+    result = train(config, str(fruit_records.train_record), tmp_path,
+                   TrainConfig(num_steps=40, batch_size=4, learning_rate=2e-3, warmup_steps=5, log_every=1,
+                               checkpoint_every=100, augmentations=()),
+                   on_metrics=lambda step, m: seen.__setitem__(step, m), progress=False)
+    losses = [seen[s]["train/loss"] for s in sorted(seen)]
+    assert len(losses) == 40 and result.steps_run == 40
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+    assert {"train/classification_loss", "train/localization_loss", "train/learning_rate",
+            "train/images_per_second"} <= set(seen[40])
+    assert (tmp_path / "tensorboard").is_dir() and any((tmp_path / "tensorboard").iterdir())
+    model, loaded = load_trained_detector(tmp_path)
+    assert loaded == config
+    assert len(model.outputs) == 2
+
+
+def test_training_resumes_from_the_last_checkpoint(fruit_records, tmp_path):
+    config = DetectorConfig(image_size=96, num_classes=fruit_records.num_classes)
+    first = train(config, str(fruit_records.train_record), tmp_path,
+                  TrainConfig(num_steps=3, batch_size=2, checkpoint_every=100), progress=False)
+    steps = []
+    second = train(config, str(fruit_records.train_record), tmp_path,
+                   TrainConfig(num_steps=5, batch_size=2, log_every=1, checkpoint_every=100),
+                   on_metrics=lambda step, m: steps.append(step), progress=False)
+    assert first.steps_run == 3
+    assert second.steps_run == 2 and steps == [4, 5]
+    assert (tmp_path / "checkpoints" / "ckpt-5.index").is_file()
+
+
+def test_backbone_weights_from_a_keras_h5_file(shared_dir):
+    path = shared_dir / "weights/mobilenet_2_5_224_tf_no_top.h5"
+    assert describe(str(path)) == "backbone_file"
+    config = DetectorConfig(model="ssd_mobilenet_v1", alpha=0.25, image_size=128, num_classes=2)
+    model, kind = initialize_detector(config, str(path))
+    assert kind == "backbone_file"
+    with h5py.File(path, "r") as f:
+        expected = f["conv1"]["conv1"]["kernel:0"][()]
+    loaded = backbone_of(model).get_layer("conv1").kernel.numpy()
+    np.testing.assert_array_equal(loaded, expected)
+
+
+def test_backbone_file_of_another_architecture_is_a_clear_error(shared_dir):
+    path = shared_dir / "weights/mobilenet_2_5_224_tf_no_top.h5"
+    with pytest.raises(ValueError, match="does not fit ssdlite_mobilenet_v2"):
+        initialize_detector(DetectorConfig(image_size=96, num_classes=2), str(path))
+
+
+def test_missing_weights_file_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no_such.h5"):
+        describe(str(tmp_path / "no_such.h5"))
