@@ -21,16 +21,18 @@ from tqdm import tqdm
 from edgetpu_detector.core.atomic import atomic_write_text
 from edgetpu_detector.core.values import parse_bool
 from edgetpu_detector.ssd.checkpoint import CHECKPOINT_DIR, CONFIG_FILE, WEIGHTS_FILE, save_weights
-from edgetpu_detector.ssd.losses import LossConfig, ssd_loss
-from edgetpu_detector.ssd.models.ssd import backbone_of
+from edgetpu_detector.ssd.losses import LossConfig
 from edgetpu_detector.training.batch_norm import (
     freeze_batch_norm,
     recompute_batch_norm_statistics,
     set_batch_norm_momentum,
 )
 from edgetpu_detector.training.config import TrainConfig, learning_rate_schedule
+from edgetpu_detector.training.devices import training_devices
 from edgetpu_detector.training.initialize import DETECTOR_KINDS, initialize_detector
 from edgetpu_detector.training.input_pipeline import training_dataset
+from edgetpu_detector.training.precision import dtype_policy, resolve_precision, wrap_optimizer
+from edgetpu_detector.training.step import distributed_iterator, train_step_fn
 from edgetpu_detector.training.strategy import is_chief, make_strategy
 from edgetpu_detector.training.summaries import detection_images
 from edgetpu_detector.training.validation import Validator
@@ -54,10 +56,16 @@ class TrainResult:
     best: dict = None
     stopped_early: bool = False
     batch_norm_frozen: bool = False
+    precision: str = "float32"
+    devices: object = None
 
     def tags(self):
-        """What the retrain run is tagged with: how it started and what batch norm and validation did."""
-        tags = {"base_weights_kind": self.base_weights_kind, "batch_norm_frozen": str(self.batch_norm_frozen).lower()}
+        """What the retrain run is tagged with: how it started, where and in which precision it trained (tag
+        ``train/devices``, see ``edgetpu_detector.training.devices``), what batch norm and validation did."""
+        tags = {"base_weights_kind": self.base_weights_kind, "batch_norm_frozen": str(self.batch_norm_frozen).lower(),
+                "train/precision": self.precision}
+        if self.devices is not None:
+            tags["train/devices"] = self.devices.tag()
         if self.best:
             tags |= {"best_step": str(self.best["step"]), "stopped_early": str(self.stopped_early).lower()}
         return tags
@@ -81,40 +89,6 @@ def _checkpoint_dir(output_dir):
         return output_dir / CHECKPOINT_DIR
     index = json.loads(os.environ["TF_CONFIG"]).get("task", {}).get("index", 0)
     return output_dir / f"{CHECKPOINT_DIR}-worker{index}"
-
-
-def _train_step_fn(model, optimizer, strategy, loss_config, backbone_gate):
-    """The distributed training step: forward, loss, gradients (backbone gated), update; mean losses."""
-    replicas = strategy.num_replicas_in_sync
-    backbone_ids = {id(v) for v in backbone_of(model).trainable_variables}
-    variables = model.trainable_variables
-    gated = [id(v) in backbone_ids for v in variables]
-
-    def step_fn(images, targets):
-        with tf.GradientTape() as tape:
-            box_encodings, class_logits = model(images, training=True)
-            losses = ssd_loss(box_encodings, class_logits, targets["box_targets"], targets["class_targets"],
-                              loss_config)
-            scaled = losses["loss"] / replicas
-        grads = tape.gradient(scaled, variables)
-        grads = [g * backbone_gate if gate and g is not None else g for g, gate in zip(grads, gated)]
-        optimizer.apply_gradients(zip(grads, variables))
-        return losses
-
-    @tf.function
-    def train_step(images, targets):
-        per_replica = strategy.run(step_fn, args=(images, targets))
-        return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in per_replica.items()}
-
-    return train_step
-
-
-def _iterator(dataset, strategy):
-    if strategy.num_replicas_in_sync == 1:
-        return iter(dataset)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
 
 
 def train(detector_config, train_records, output_dir, config=TrainConfig(), base_weights="none",
@@ -153,14 +127,19 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
         raise ValueError(f"batch_size {config.batch_size} is not a multiple of the {replicas} replicas")
+    devices = training_devices(strategy)
+    precision = resolve_precision(config.precision, devices.gpu_compute_capabilities)
+    print(devices.line(precision, config.batch_size, replicas), flush=True)
     with strategy.scope():
-        model, kind = initialize_detector(detector_config, base_weights, progress=progress)
+        with dtype_policy(precision):
+            model, kind = initialize_detector(detector_config, base_weights, progress=progress)
         frozen_bn = _resolve_freeze_batch_norm(config.freeze_batch_norm, kind)
         if frozen_bn:
             freeze_batch_norm(model)
         else:
             set_batch_norm_momentum(model, config.batch_norm_momentum)
-        optimizer = keras.optimizers.Adam(learning_rate=learning_rate_schedule(config), global_clipnorm=10.0)
+        optimizer = wrap_optimizer(keras.optimizers.Adam(learning_rate=learning_rate_schedule(config),
+                                                         global_clipnorm=10.0), precision)
         optimizer.build(model.trainable_variables)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         backbone_gate = tf.Variable(1.0, dtype=tf.float32, trainable=False, name="backbone_gate")
@@ -174,9 +153,11 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
         print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())})", flush=True)
     atomic_write_text(output_dir / CONFIG_FILE, detector_config.to_json())
 
-    iterator = _iterator(training_dataset(train_records, detector_config, config.batch_size, seed=config.seed,
-                                          augment=config.augment_config()), strategy)
-    train_step = _train_step_fn(model, optimizer, strategy, loss_config, backbone_gate)
+    iterator = distributed_iterator(training_dataset(train_records, detector_config, config.batch_size,
+                                                     seed=config.seed, augment=config.augment_config()), strategy,
+                                    device="/device:GPU:0" if devices.kind == "GPU" else None)
+    jit = devices.kind == "GPU" if str(config.jit_compile).lower() == "auto" else parse_bool(config.jit_compile)
+    train_step = train_step_fn(model, optimizer, strategy, loss_config, backbone_gate, jit)
     anchors = tf.constant(detector_config.generate_anchors())
 
     @tf.function
@@ -247,7 +228,8 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
                        checkpoint_dir=output_dir / CHECKPOINT_DIR, tensorboard_dir=output_dir / TENSORBOARD_DIR,
                        final_metrics=metrics, steps_run=final_step - start_step,
                        seconds=time.perf_counter() - started, base_weights_kind=kind, best=best,
-                       stopped_early=stopped_early, batch_norm_frozen=frozen_bn)
+                       stopped_early=stopped_early, batch_norm_frozen=frozen_bn, precision=precision,
+                       devices=devices)
 
 
 def _write_scalars(writer, step, metrics):

@@ -1,7 +1,9 @@
 """The ``strategy`` parameter: which ``tf.distribute`` strategy trains the detector.
 
 * ``default``: one device (TensorFlow's default strategy);
-* ``mirrored``: ``tf.distribute.MirroredStrategy``, synchronous data parallelism over this machine's GPUs;
+* ``mirrored``: ``tf.distribute.MirroredStrategy``, synchronous data parallelism over every visible GPU of this
+  machine (without GPUs, over its logical CPU devices: one unless configured otherwise, as the tests do); the
+  global ``batch_size`` is split evenly across the replicas;
 * ``multi_worker``: ``tf.distribute.MultiWorkerMirroredStrategy`` over the machines listed in the ``TF_CONFIG``
   environment variable (tensorflow.org/guide/distributed_training#setting_up_the_tf_config_environment_variable).
 """
@@ -22,7 +24,9 @@ def make_strategy(name="default"):
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = gpus or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
     if name == "multi_worker":
         config = json.loads(os.environ.get("TF_CONFIG") or "{}")
         if "cluster" not in config or "task" not in config:

@@ -167,8 +167,9 @@ def build_detector(config, backbone_weights=None):
     for i, (feature, k) in enumerate(zip(features, per_location)):
         boxes.append(_head(feature, 4, k, lite, f"box_head_{i}", 0.0))
         classes.append(_head(feature, config.num_classes + 1, k, lite, f"class_head_{i}", CLASS_BIAS_INIT))
-    box_encodings = keras.layers.Concatenate(axis=1, name="box_encodings")(boxes)
-    class_logits = keras.layers.Concatenate(axis=1, name="class_logits")(classes)
+    # float32 outputs under every dtype policy: a mixed-precision model computes its loss in float32
+    box_encodings = keras.layers.Concatenate(axis=1, dtype="float32", name="box_encodings")(boxes)
+    class_logits = keras.layers.Concatenate(axis=1, dtype="float32", name="class_logits")(classes)
     model = keras.Model(images, [box_encodings, class_logits], name=config.model)
     expected = [tuple(int(d) for d in f.shape[1:3]) for f in features]
     if expected != config.feature_map_sizes:
