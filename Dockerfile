@@ -4,8 +4,14 @@
 # Coral publishes edgetpu-compiler for x86-64 (amd64) Linux only: the image is built for linux/amd64 (on an
 # ARM host, Docker runs it under emulation, slowly).
 #
-#   ./run.sh docker [-P name=value ...]      builds this image and runs the pipeline in it (see README.md)
+# DEVICE=cpu (default) installs TensorFlow's CPU build (requirements.txt); DEVICE=gpu its CUDA build
+# (requirements-gpu.txt: CUDA and cuDNN come as pip packages, the host needs an NVIDIA driver and the NVIDIA
+# container toolkit, and the container runs with --gpus all).
+#
+#   ./run.sh docker [-P name=value ...]      builds this image and runs the pipeline in it (see README.md); with
+#                                            the NVIDIA container toolkit on the host, the DEVICE=gpu image
 #   docker build -t edgetpu-detector .
+#   docker build --build-arg DEVICE=gpu -t edgetpu-detector-gpu .    (then docker run --gpus all ...)
 #   docker run --rm -v "$PWD/docker-runs:/work/project/mlruns" -v /path/to/labels:/data:ro edgetpu-detector \
 #       mlflow run . --env-manager local -P data_dir=/data
 FROM --platform=linux/amd64 python:3.11.11-slim-bookworm
@@ -17,7 +23,6 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TF_CPP_MIN_LOG_LEVEL=3 \
-    TF_ENABLE_ONEDNN_OPTS=0 \
     MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR=false
 
 # Coral's package repository: the Edge TPU compiler (pinned) and the Edge TPU runtime (libedgetpu.so.1).
@@ -33,10 +38,14 @@ RUN apt-get update \
  && apt-get purge -y gnupg curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
  && edgetpu_compiler --version
 
-# The project's one pinned dependency set (requirements.txt), in its own layer so code edits do not reinstall it.
-COPY requirements.txt requirements-nodeps.txt /tmp/
-RUN pip install -r /tmp/requirements.txt && pip install --no-deps -r /tmp/requirements-nodeps.txt \
- && rm /tmp/requirements.txt /tmp/requirements-nodeps.txt
+# The project's pinned dependency set with the TensorFlow build of DEVICE, in its own layer so code edits do
+# not reinstall it.
+ARG DEVICE=cpu
+COPY requirements.txt requirements-gpu.txt requirements-common.txt requirements-nodeps.txt /tmp/
+RUN case "$DEVICE" in cpu) file=requirements.txt ;; gpu) file=requirements-gpu.txt ;; \
+      *) echo "DEVICE must be cpu or gpu, not $DEVICE" >&2; exit 1 ;; esac \
+ && pip install -r "/tmp/$file" && pip install --no-deps -r /tmp/requirements-nodeps.txt \
+ && rm /tmp/requirements*.txt
 
 RUN useradd --create-home --uid 1000 detector
 WORKDIR /work/project

@@ -18,7 +18,9 @@ PACKAGE = "edgetpu_detector"
 # Top-level entries of the layout table that are not Python packages, and what they are.
 OTHER_ENTRIES = {
     "MLproject": "the MLflow project: entry points and every parameter, declared once",
-    "conda.yaml, requirements*.txt": "environments: `requirements.txt` is the one pinned dependency set",
+    "conda.yaml, requirements*.txt": ("environments: `requirements-common.txt` holds the shared pins, "
+                                      "`requirements.txt` adds TensorFlow's CPU build, `requirements-gpu.txt` "
+                                      "its CUDA build"),
     "steps/": "layer 1: one thin CLI per entry point (parse, call the library, log) and the driver `main`",
     "tests/": "pytest suite, one folder per package, and the end-to-end runs",
     "bench/": "measurements that take longer than a test",

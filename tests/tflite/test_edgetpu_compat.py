@@ -1,16 +1,14 @@
 """Edge TPU readiness: the compatibility checker (validated on Coral's compiled reference models), the
 converted detector's verdict and its detections against the SavedModel, the compiler wrapper and its log
-parser, and the Docker front door.
+parser (the Docker front door: tests/tools/test_run_sh.py).
 
-Two things cannot run here and are mocked, as said where they are: Coral's ``edgetpu_compiler`` (x86-64
-Debian package, not installed in CI) is replaced by a small script that records its arguments and writes
-what the real compiler writes; the Docker engine (absent) by a ``docker`` script that records its arguments.
+Coral's ``edgetpu_compiler`` cannot run here (x86-64 Debian package, not installed in CI) and is mocked, as said
+where it is: a small script that records its arguments and writes what the real compiler writes.
 """
 import edgetpu_detector.core.env  # noqa: F401  (quiet TensorFlow)
 
 import os
 from pathlib import Path
-import subprocess
 import textwrap
 
 import keras
@@ -345,36 +343,3 @@ def test_compile_for_edgetpu_segments_and_timeout(tmp_path, monkeypatch):
         compile_for_edgetpu(model, tmp_path / "out2", timeout_s=1)
     with pytest.raises(ValueError, match="num_segments"):
         compile_for_edgetpu(model, tmp_path / "out3", num_segments=0)
-
-
-# ---------------------------------------------------------------- Docker (mocked: no engine here)
-
-
-def test_run_sh_docker_builds_and_runs_with_mounts(tmp_path, shared_dir):
-    fake = tmp_path / "bin" / "docker"
-    fake.parent.mkdir()
-    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$*" >> "$DOCKER_ARGS"\n')
-    fake.chmod(0o755)
-    data = shared_dir / "datasets" / "fruit_nuts" / "data"
-    env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
-           "DOCKER_ARGS": str(tmp_path / "args.txt"), "DOCKER_RUNS_DIR": str(tmp_path / "runs")}
-    subprocess.run([str(ROOT / "run.sh"), "docker", "-P", f"data_dir={data}", "-P", "num_steps=5"],
-                   cwd=tmp_path, env=env, check=True, timeout=60)
-    build, run = (tmp_path / "args.txt").read_text().splitlines()
-    assert build == f"build --platform linux/amd64 -t edgetpu-detector {ROOT}"
-    assert run.startswith("run --rm --platform linux/amd64 --user ")
-    assert f"-v {tmp_path / 'runs'}:/work/project/mlruns" in run
-    assert f"-v {data}:/mnt/data_dir/data:ro" in run
-    assert run.endswith("edgetpu-detector mlflow run . --env-manager local -P data_dir=/mnt/data_dir/data "
-                        "-P num_steps=5")
-    assert (tmp_path / "runs").is_dir()
-
-
-def test_dockerfile_and_dockerignore():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "edgetpu-compiler=" in dockerfile and "linux/amd64" in dockerfile
-    assert "\nUSER detector\n" in dockerfile
-    assert 'CMD ["mlflow", "run", ".", "--env-manager", "local"]' in dockerfile
-    ignored = (ROOT / ".dockerignore").read_text().split()
-    assert {".venv", "mlruns", "mlflow.db", "docker-runs", "data", ".git"} <= set(ignored)
-    assert subprocess.run(["bash", "-n", str(ROOT / "run.sh")]).returncode == 0

@@ -3,6 +3,8 @@ from pathlib import Path
 import subprocess
 import sys
 
+import pytest
+
 from tools.requirements_check import unmet_requirements
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -42,3 +44,36 @@ def test_unmet_requirement_is_reported_by_name(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == "no-such-package-xyz: not installed"
     assert lines[1].startswith("mlflow: ") and lines[1].endswith("need ==0.0.1")
+
+
+def test_included_files_are_checked_relative_to_the_including_file(tmp_path):
+    import numpy
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "common.txt").write_text("no-such-package-xyz==1.0  # comment\n")
+    (tmp_path / "requirements.txt").write_text(f"-r sub/common.txt\n--requirement=sub/more.txt\n"
+                                               f"numpy=={numpy.__version__}\n")
+    (tmp_path / "sub" / "more.txt").write_text("--no-deps\nmlflow==0.0.1\n")
+    assert unmet_requirements(tmp_path / "requirements.txt")[0] == "no-such-package-xyz: not installed"
+    assert unmet_requirements(tmp_path / "requirements.txt")[1].startswith("mlflow: ")
+    assert len(unmet_requirements(tmp_path / "requirements.txt")) == 2
+    (tmp_path / "sub" / "more.txt").write_text("-r ../requirements.txt\n")
+    with pytest.raises(ValueError, match="includes itself"):
+        unmet_requirements(tmp_path / "requirements.txt")
+    (tmp_path / "requirements.txt").write_text("-r absent.txt\n")
+    with pytest.raises(FileNotFoundError, match="absent.txt"):
+        unmet_requirements(tmp_path / "requirements.txt")
+
+
+def test_an_extra_needs_the_packages_it_adds(tmp_path):
+    # tensorflow-cpu declares the extra and-cuda (nvidia-* CUDA packages), absent from this CPU environment
+    from importlib import metadata
+
+    try:
+        version = metadata.version("tensorflow-cpu")
+    except metadata.PackageNotFoundError:
+        pytest.skip("TensorFlow's CPU build is not installed here")
+    problems = _unmet(tmp_path, f"tensorflow-cpu[and-cuda]=={version}\n")
+    assert "nvidia-cudnn-cu12: not installed" in problems
+    assert all(p.startswith("nvidia-") for p in problems)
+    assert _unmet(tmp_path, f"tensorflow-cpu=={version}\n") == []
