@@ -54,7 +54,7 @@ if [ -x .venv/bin/python ]; then
   python=.venv/bin/python
 fi
 requirements=(requirements.txt requirements-nodeps.txt)
-[ "${1:-}" = test ] && requirements+=(requirements-test.txt)
+[ "${1:-}" = test ] && requirements+=(requirements-test.txt requirements-test-nodeps.txt)
 if ! "$python" -m tools.requirements_check "${requirements[@]}" >/dev/null 2>&1; then
   if [ ! -x .venv/bin/python ]; then
     echo "run.sh: creating .venv with the pinned requirements (first run only, a few minutes)"
@@ -63,7 +63,8 @@ if ! "$python" -m tools.requirements_check "${requirements[@]}" >/dev/null 2>&1;
   python=.venv/bin/python
   "$python" -m pip install --quiet --upgrade pip
   "$python" -m pip install --quiet -r requirements.txt $([ "${1:-}" = test ] && echo -r requirements-test.txt)
-  "$python" -m pip install --quiet --no-deps -r requirements-nodeps.txt
+  "$python" -m pip install --quiet --no-deps -r requirements-nodeps.txt \
+    $([ "${1:-}" = test ] && echo -r requirements-test-nodeps.txt)
 fi
 export PATH="$(dirname "$("$python" -c 'import sys; print(sys.executable)')"):$PATH"
 

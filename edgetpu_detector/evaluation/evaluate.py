@@ -35,6 +35,7 @@ class EvaluationResult:
     output_dir: Path
     num_images: int
     files: list = field(default_factory=list)
+    num_difficult: int = 0  # difficult ground-truth boxes in the test split ("don't care" in every metric)
 
     @property
     def primary(self):
@@ -43,18 +44,23 @@ class EvaluationResult:
 
     def mlflow_metrics(self):
         """``{name: value}`` as the evaluate run logs them: ``eval/<metric>`` of the primary form,
-        ``eval/<form>/<metric>`` of each form, the derived ``eval/int8_*`` drops and ``eval/num_images``."""
+        ``eval/<form>/<metric>`` of each form, the derived ``eval/int8_*`` drops, ``eval/num_images`` and
+        ``eval/difficult_boxes``."""
         metrics = {f"eval/{name}": value for name, value in self.primary.items()}
         for form, values in self.metrics.items():
             metrics.update({f"eval/{form}/{name}": value for name, value in values.items()})
         metrics.update({f"eval/{name}": value for name, value in self.derived.items()})
         metrics["eval/num_images"] = self.num_images
+        metrics["eval/difficult_boxes"] = self.num_difficult
         return metrics
 
     def summary(self):
         """Console lines: each form's headline figures and the cost of int8 quantization."""
         lines = [f"evaluate: {form:>12}: mAP@[.5:.95] {v['mAP']:.3f}, AP50 {v['AP50']:.3f}, AP75 {v['AP75']:.3f}, "
                  f"{v['ms_per_image']:.1f} ms/image" for form, v in self.metrics.items()]
+        if self.num_difficult:
+            lines.append(f"evaluate: {self.num_difficult} difficult boxes in the test split, ignored "
+                         "(a detection on one is neither a true nor a false positive)")
         if self.derived:
             lines.append(f"evaluate: int8 quantization cost: {self.derived['int8_ap_drop']:+.2f} mAP points, "
                          f"{self.derived['int8_ap50_drop']:+.2f} AP50 points")
@@ -158,9 +164,9 @@ def evaluate_detector(model_dir, test_record, label_map_path, output_dir, forms=
               "confusion_matrix": {"labels": ["background"] + class_names, "rows_true_columns_predicted":
                                    matrix.tolist(), "score_threshold": picture_score_threshold,
                                    "iou_threshold": 0.5},
-              "num_images": len(results)}
+              "num_images": len(results), "difficult_boxes": evaluation.num_difficult}
     metrics_path = output_dir / METRICS_FILE
     metrics_path.write_text(json.dumps(report, indent=2, sort_keys=True))
     files.append(metrics_path)
     return EvaluationResult(metrics=metrics, derived=derived, output_dir=output_dir, num_images=len(results),
-                            files=files)
+                            files=files, num_difficult=evaluation.num_difficult)

@@ -86,3 +86,17 @@ def test_charts_become_tensorboard_images(tmp_path):
     tags = [(value.tag, event.step) for event in tf.compat.v1.train.summary_iterator(str(event_file))
             for value in event.summary.value]
     assert tags == [("eval/score_histogram", 7)]
+
+
+def test_difficult_boxes_are_neither_missed_nor_matched_in_the_confusion_matrix():
+    """Cat at A (regular, missed) and at B (difficult, hit twice): one miss, no false alarm, no match."""
+    image = _image([A, B], [CAT, CAT], [B, B, D], [CAT, DOG, CAT], [0.9, 0.8, 0.7])
+    image["gt_difficult"] = np.array([False, True])
+    matrix = confusion_matrix([image], num_classes=2, score_threshold=0.5)
+    expected = np.zeros((3, 3), int)
+    expected[CAT, 0] = 1    # A missed
+    expected[0, CAT] = 1    # the detection at D is a false alarm; the two on B count nowhere
+    np.testing.assert_array_equal(matrix, expected)
+    assert image_errors(image, 0.5) == 2
+    del image["gt_difficult"]
+    assert confusion_matrix([image], 2, score_threshold=0.5)[CAT, CAT] == 1 and image_errors(image, 0.5) == 3  # A missed, 2 false alarms

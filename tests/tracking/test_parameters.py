@@ -66,13 +66,13 @@ def _check_defaults(entry_point, defaults, renamed=None):
 def test_library_defaults_are_the_mlproject_defaults():
     assert _check_defaults("retrain", {f.name: f.default for f in fields(TrainConfig)}) >= 10
     assert _check_defaults("retrain", {f.name: f.default for f in fields(DetectorConfig)}) == 3
-    assert _check_defaults("preprocess", _defaults(preprocess)) == 5
+    assert _check_defaults("preprocess", _defaults(preprocess)) == 6
     assert _check_defaults("convert", _defaults(convert_detector)) == 2
     assert _check_defaults("convert", {f.name: f.default for f in fields(CompilerOptions)},
                            {"timeout_s": "edgetpu_timeout", "search_delegate": "edgetpu_search_delegate",
                             "num_segments": "edgetpu_num_segments"}) == 3
     assert _check_defaults("evaluate", _defaults(evaluate_detector)) == 2
-    assert _check_defaults("predict", _defaults(predict)) == 5
+    assert _check_defaults("predict", _defaults(predict)) == 6
 
 
 @pytest.mark.parametrize("entry_point", sorted(PROJECT))

@@ -25,7 +25,9 @@ _SPLIT_ALIASES = {"train": "train", "training": "train", "test": "test", "testin
 @dataclass
 class RawObject:
     """One object as written: class name unstripped; coordinates float (NaN when missing or not a number),
-    pixels unless ``normalized`` (fractions of the image width/height); ``raw`` is the text as written."""
+    pixels unless ``normalized`` (fractions of the image width/height); ``raw`` is the text as written;
+    ``difficult`` / ``truncated``: the PASCAL VOC flags (LabelImg's "difficult" checkbox), False where the
+    format cannot say."""
 
     name: str
     xmin: float
@@ -35,7 +37,10 @@ class RawObject:
     normalized: bool = False
     polygon: bool = False
     raw: str = ""
-    problem: str = ""  # set by the reader when the class cannot be named (unknown index/category): skipped
+    problem: str = ""  # set by the reader when the object cannot be used (e.g. unknown class index): skipped
+    problem_code: str = "label_not_in_map"  # the issue code reported with ``problem``
+    difficult: bool = False
+    truncated: bool = False
 
 
 @dataclass
