@@ -21,25 +21,29 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edgetpu_detector.data.formats.base import RawAnnotation, RawObject, Unreadable, list_files, split_of_path, to_float
+from edgetpu_detector.data.formats.base import (
+    RawAnnotation,
+    RawObject,
+    Unreadable,
+    file_head,
+    list_files,
+    load_json,
+    split_of_path,
+    to_float,
+)
 from edgetpu_detector.data.formats.voc import image_dirs
 
 NAME = "createml"
-MAX_JSON_BYTES = 256 * 1024 * 1024
 _HEAD = 4096
 
 
 def _is_createml(path: Path) -> bool:
     """True when the file's JSON top level is a list whose first entry has ``image`` and ``annotations``."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_HEAD).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return False
+    head = file_head(path, _HEAD)
     if not head.startswith(b"[") or b'"image"' not in head or b'"annotations"' not in head:
         return False
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
+        document = load_json(path)
     except (OSError, ValueError):
         return True  # looks like CreateML but does not parse: read() reports it
     return (isinstance(document, list) and bool(document) and isinstance(document[0], dict)
@@ -69,9 +73,7 @@ def read(data_dir: Path):
     """Yield one RawAnnotation per entry (image) of every CreateML file, in each file's order."""
     for path in annotation_files(data_dir):
         try:
-            if path.stat().st_size > MAX_JSON_BYTES:
-                raise ValueError(f"larger than {MAX_JSON_BYTES} bytes")
-            document = json.loads(path.read_text(encoding="utf-8-sig"))
+            document = load_json(path)
             if not isinstance(document, list):
                 raise TypeError("the top level is not a list of images")
         except (OSError, ValueError, TypeError) as exc:

@@ -21,20 +21,24 @@ import json
 import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from edgetpu_detector.data.formats.base import RawAnnotation, RawObject, Unreadable, list_files, split_of_path, to_float
+from edgetpu_detector.data.formats.base import (
+    RawAnnotation,
+    RawObject,
+    Unreadable,
+    file_head,
+    list_files,
+    load_json,
+    split_of_path,
+    to_float,
+)
 
 NAME = "labelme"
-MAX_JSON_BYTES = 256 * 1024 * 1024  # with embedded imageData a labelme file is about 1.4 x the image
 _HEAD = 1 << 20
 _BOX_SHAPES = ("rectangle", "polygon")
 
 
 def _is_labelme(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_HEAD).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return False
+    head = file_head(path, _HEAD)
     return head.startswith(b"{") and b'"shapes"' in head and b'"imagePath"' in head
 
 
@@ -85,9 +89,7 @@ def read(data_dir: Path):
     """Yield one RawAnnotation per labelme file."""
     for path in annotation_files(data_dir):
         try:
-            if path.stat().st_size > MAX_JSON_BYTES:
-                raise ValueError(f"larger than {MAX_JSON_BYTES} bytes")
-            document = json.loads(path.read_text(encoding="utf-8-sig"))
+            document = load_json(path)
             shapes, image_path = document["shapes"], document["imagePath"]
             if not isinstance(shapes, list) or not isinstance(image_path, str):
                 raise TypeError("'shapes' is not a list or 'imagePath' is not a string")
