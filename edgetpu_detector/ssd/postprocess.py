@@ -1,8 +1,10 @@
-"""Detection post-processing in TensorFlow: decode box encodings, score, and non-maximum suppression.
+"""Detection post-processing: its settings (``NMSConfig``, also those of the TFLite op) and the TensorFlow
+implementation: decode box encodings, score, and non-maximum suppression.
 
-This is the float reference of what TFLite's ``TFLite_Detection_PostProcess`` op does on the device, and
-what the SavedModel's serving signature and the evaluation step use. NMS is per class, as the TF Object
-Detection API's ``batch_multiclass_non_max_suppression`` (``tf.image.combined_non_max_suppression``).
+``postprocess`` is the float reference of what TFLite's ``TFLite_Detection_PostProcess`` op does on the
+device with ``use_regular_nms``, and what the SavedModel's serving signature and the Keras detector use. NMS
+is per class, as the TF Object Detection API's ``batch_multiclass_non_max_suppression``
+(``tf.image.combined_non_max_suppression``).
 """
 from dataclasses import dataclass
 
@@ -11,12 +13,30 @@ import tensorflow as tf
 
 @dataclass(frozen=True)
 class NMSConfig:
-    """Post-processing thresholds (defaults: the TF OD API SSD-MobileNet configs, eval score threshold 0)."""
+    """Post-processing settings, of the TensorFlow ``postprocess`` and of the TFLite op alike.
 
-    score_threshold: float = 1e-8
+    Attributes:
+      nms_score_threshold: candidates scoring below it are dropped before NMS (the op's attribute of that
+        name). The exported models use 0: every one of the ``max_detections`` output slots then holds a real
+        (possibly low-score) detection -- the TFLite op's fast NMS leaves slots past ``count`` unwritten, and
+        clients such as pycoral read every slot -- and clients apply their own threshold
+        (``edgetpu_detector.export.postprocess_op``).
+      iou_threshold: NMS IoU threshold.
+      max_detections: N, the detections (output slots) per image.
+      max_detections_per_class: candidates per class kept by per-class NMS (100 is also the TFLite kernel's
+        default, which it always uses: the converter does not carry this attribute into the op).
+      use_regular_nms: TFLite op only: True for per-class NMS (as ``postprocess``), False for the op's fast
+        class-agnostic NMS.
+      max_classes_per_detection: TFLite op with fast NMS only: classes reported per box (1: one class per
+        box, what pycoral and Frigate expect; see ``edgetpu_detector.export.postprocess_op``).
+    """
+
+    nms_score_threshold: float = 0.0
     iou_threshold: float = 0.6
     max_detections: int = 100
     max_detections_per_class: int = 100
+    use_regular_nms: bool = True
+    max_classes_per_detection: int = 1
 
 
 def postprocess(box_encodings, class_logits, anchors, box_coder, nms=NMSConfig()):
@@ -47,7 +67,7 @@ def postprocess(box_encodings, class_logits, anchors, box_coder, nms=NMSConfig()
         max_output_size_per_class=nms.max_detections_per_class,
         max_total_size=nms.max_detections,
         iou_threshold=nms.iou_threshold,
-        score_threshold=nms.score_threshold,
+        score_threshold=nms.nms_score_threshold,
         pad_per_class=False,
         clip_boxes=False)
     return {
