@@ -24,6 +24,7 @@ import time
 import urllib.request
 
 from ai_edge_litert.interpreter import Interpreter
+import mlflow
 from mlflow.tracking import MlflowClient
 import numpy as np
 from PIL import Image
@@ -153,6 +154,8 @@ def pipeline(shared_dir, tracking_server, tmp_path_factory):
     patch = pytest.MonkeyPatch()  # the tests' own client talks to the same server
     for name, value in credentials.items():
         patch.setenv(name, value)
+    previous_uri = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(tracking_server)  # explicit: an earlier module may have set the global one
     data_dir = shared_dir / "datasets/fruit_nuts/data"
     command = [str(PROJECT_DIR / "run.sh"), "-P", f"data_dir={data_dir}"]
     outputs, returncodes = [], []
@@ -187,6 +190,7 @@ def pipeline(shared_dir, tracking_server, tmp_path_factory):
         yield state
     finally:
         patch.undo()
+        mlflow.set_tracking_uri(previous_uri)
 
 
 def test_killed_step_fails_its_run_and_the_pipeline_and_keeps_its_log(pipeline):
