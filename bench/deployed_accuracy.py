@@ -82,7 +82,7 @@ def bench_dataset(name, root, args):
         export = root / f"export_{variant}"
         convert_detector(root / "model", data.train_record, data.label_map_path, export,
                          deployment=Deployment(nms, score_threshold=0.3))
-        forms = ("int8_tflite", "float_tflite", "saved_model", "keras") if variant == "regular" else \\
+        forms = ("int8_tflite", "float_tflite", "saved_model", "keras") if variant == "regular" else \
             ("int8_tflite", "float_tflite")
         result = evaluate_detector(export, root / "model", data.test_record, data.label_map_path,
                                    root / f"eval_{variant}", forms=forms, progress=False)

@@ -2,13 +2,16 @@
 implementation: decode box encodings, score, and non-maximum suppression.
 
 ``postprocess`` is the float reference of what TFLite's ``TFLite_Detection_PostProcess`` op does on the
-device with ``use_regular_nms``, and what the SavedModel's serving signature and the Keras detector use. NMS
-is per class, as the TF Object Detection API's ``batch_multiclass_non_max_suppression``
-(``tf.image.combined_non_max_suppression``).
+device, and what the SavedModel's serving signature and the Keras detector use, in both of the op's modes:
+per-class NMS (``use_regular_nms``; the TF Object Detection API's ``batch_multiclass_non_max_suppression``,
+``tf.image.combined_non_max_suppression``) or the op's fast NMS (each anchor scored by its best class, then
+one class-agnostic NMS: ``tf.image.non_max_suppression_padded``).
 """
 from dataclasses import dataclass
 
 import tensorflow as tf
+
+from edgetpu_detector.core.class_ids import label_map_id
 
 
 @dataclass(frozen=True)
@@ -62,17 +65,40 @@ def postprocess(box_encodings, class_logits, anchors, box_coder, nms=NMSConfig()
     # NMS compares the decoded, unclipped boxes, as TFLite_Detection_PostProcess does on the device, so that
     # both keep the same detections; only the outputs are clipped.
     scores = tf.sigmoid(class_logits)[:, :, 1:]
-    result = tf.image.combined_non_max_suppression(
-        boxes[:, :, tf.newaxis, :], scores,
-        max_output_size_per_class=nms.max_detections_per_class,
-        max_total_size=nms.max_detections,
-        iou_threshold=nms.iou_threshold,
-        score_threshold=nms.nms_score_threshold,
-        pad_per_class=False,
-        clip_boxes=False)
+    if nms.use_regular_nms:
+        result = tf.image.combined_non_max_suppression(
+            boxes[:, :, tf.newaxis, :], scores,
+            max_output_size_per_class=nms.max_detections_per_class,
+            max_total_size=nms.max_detections,
+            iou_threshold=nms.iou_threshold,
+            score_threshold=nms.nms_score_threshold,
+            pad_per_class=False,
+            clip_boxes=False)
+        detected = (result.nmsed_boxes, result.nmsed_classes, result.nmsed_scores, result.valid_detections)
+    else:
+        detected = _class_agnostic_nms(boxes, scores, nms)
+    nmsed_boxes, nmsed_classes, nmsed_scores, valid = detected
     return {
-        "detection_boxes": tf.clip_by_value(result.nmsed_boxes, 0.0, 1.0),
-        "detection_classes": result.nmsed_classes + 1.0,
-        "detection_scores": result.nmsed_scores,
-        "num_detections": tf.cast(result.valid_detections, tf.float32),
+        "detection_boxes": tf.clip_by_value(nmsed_boxes, 0.0, 1.0),
+        "detection_classes": label_map_id(nmsed_classes),
+        "detection_scores": nmsed_scores,
+        "num_detections": tf.cast(valid, tf.float32),
     }
+
+
+def _class_agnostic_nms(boxes, scores, nms):
+    """The op's fast NMS: each anchor's best class and score, one NMS over all anchors (one class per box).
+
+    Returns (boxes [B, N, 4], 0-based classes float32 [B, N], scores [B, N], valid [B]), rows past valid zero.
+    """
+    best_scores = tf.reduce_max(scores, axis=-1)
+    best_classes = tf.cast(tf.argmax(scores, axis=-1), tf.float32)
+    # The op keeps candidates scoring >= its threshold; TensorFlow's NMS keeps those scoring above it.
+    threshold = tf.experimental.numpy.nextafter(tf.constant(nms.nms_score_threshold, tf.float32), -1.0)
+    indices, valid = tf.image.non_max_suppression_padded(
+        boxes, best_scores, nms.max_detections, iou_threshold=nms.iou_threshold, score_threshold=threshold,
+        pad_to_max_output_size=True, canonicalized_coordinates=True)
+    mask = tf.sequence_mask(valid, nms.max_detections)
+    out = [tf.gather(t, indices, batch_dims=1) for t in (boxes, best_classes, best_scores)]
+    out = [tf.where(mask[..., tf.newaxis] if t.shape.rank == 3 else mask, t, tf.zeros_like(t)) for t in out]
+    return (*out, valid)
