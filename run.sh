@@ -83,7 +83,7 @@ set -- ${args[@]+"${args[@]}"}
 case "${1:-}" in
   test)
     shift
-    exec "$python" -m pytest tests "$@" ;;
+    exec "$python" -m pytest "$@" ;;  # pytest.ini: testpaths = tests (or the files given)
   ui)
     shift
     exec "$python" -m mlflow ui --backend-store-uri "$MLFLOW_TRACKING_URI" --host 127.0.0.1 "$@" ;;

@@ -28,7 +28,7 @@ def setup(shared_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("prelabel")
     model, config = random_detector(64, 2)
     path = convert_float_tflite(model, config, root / "model.tflite", NMSConfig(max_detections=8,
-                                max_detections_per_class=8), use_regular_nms=True)
+                                max_detections_per_class=8, use_regular_nms=True))
     write_labels_txt(NAMES, root / "labels.txt")
     photos = root / "photos"
     photos.mkdir()
