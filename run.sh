@@ -88,7 +88,7 @@ if [ "$(device nvidia_gpu)" = gpu ]; then
   tensorflow=requirements-gpu.txt distribution=tensorflow
 fi
 requirements=("$tensorflow" requirements-nodeps.txt)
-[ "${1:-}" = test ] && requirements+=(requirements-test.txt)
+[ "${1:-}" = test ] && requirements+=(requirements-test.txt requirements-test-nodeps.txt)
 if ! "$python" -m tools.requirements_check "${requirements[@]}" >/dev/null 2>&1; then
   if [ ! -x .venv/bin/python ]; then
     echo "run.sh: creating .venv with the pinned requirements ($tensorflow; first run only, a few minutes)"
@@ -103,9 +103,9 @@ if ! "$python" -m tools.requirements_check "${requirements[@]}" >/dev/null 2>&1;
       run "$python" -m pip uninstall --quiet --yes "$installed"
     fi
   done
-  run "$python" -m pip install --quiet --upgrade pip
   run "$python" -m pip install --quiet -r "$tensorflow" $([ "${1:-}" = test ] && echo -r requirements-test.txt)
-  run "$python" -m pip install --quiet --no-deps -r requirements-nodeps.txt
+  run "$python" -m pip install --quiet --no-deps -r requirements-nodeps.txt \
+    $([ "${1:-}" = test ] && echo -r requirements-test-nodeps.txt)
 fi
 export PATH="$(dirname "$("$python" -c 'import sys; print(sys.executable)')"):$PATH"
 
@@ -124,7 +124,7 @@ set -- ${args[@]+"${args[@]}"}
 case "${1:-}" in
   test)
     shift
-    run exec "$python" -m pytest tests "$@" ;;
+    run exec "$python" -m pytest "$@" ;;  # pytest.ini: testpaths = tests (or the files given)
   setup)
     echo "run.sh: $("$python" -c 'import sys; print(sys.executable)') holds the pinned requirements ($tensorflow)" ;;
   ui)

@@ -117,7 +117,7 @@ def main(argv=None):
     else:
         rng = np.random.default_rng(0)
         calibration = [rng.integers(0, 256, (size, size, 3), dtype=np.uint8) for _ in range(8)]
-    nms = NMSConfig(score_threshold=args.score_threshold, max_detections=100, max_detections_per_class=100)
+    nms = NMSConfig(nms_score_threshold=args.score_threshold, max_detections=100, max_detections_per_class=100)
     results = {"model": config.model, "image_size": size, "alpha": config.alpha, "cpu_count": os.cpu_count(),
                "load_average": os.getloadavg(), "latency": {}}
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,7 +11,8 @@ import mlflow
 from edgetpu_detector.tracking.datasets import log_dataset_input
 from edgetpu_detector.tracking.failures import LOG_ARTIFACTS, STEP_LOG_ENV, STEP_TAGS_ENV, error_tags
 from edgetpu_detector.tracking.step_log import tee_output
-from edgetpu_detector.tracking.store import DATA_ARTIFACTS, MODEL_ARTIFACTS, download_artifacts, ensure_tracking_uri
+from edgetpu_detector.tracking.store import (DATA_ARTIFACTS, EXPORT_ARTIFACTS, MODEL_ARTIFACTS, download_artifacts,
+                                             ensure_tracking_uri)
 
 
 def _failed(error):
@@ -71,6 +72,14 @@ def fetch_inputs(tmp, data_run_id, model_run_id=None, context="training"):
         log_dataset_input(name, source_tags["dataset_fingerprint"], f"runs:/{data_run_id}/{DATA_ARTIFACTS}", context)
     mlflow.set_tags(tags)
     return data, model
+
+
+def fetch_exports(tmp, convert_run_id):
+    """Download the convert run's ``export/`` into ``tmp/input``, tag the active run with ``convert_run_id``
+    and return the local folder (Path)."""
+    exports = download_artifacts(convert_run_id, EXPORT_ARTIFACTS, tmp / "input")
+    mlflow.set_tag("convert_run_id", convert_run_id)
+    return exports
 
 
 def output_folder(path_text, default):

@@ -6,10 +6,11 @@ import mlflow
 
 from edgetpu_detector.data.label_map import LABEL_MAP_FILE
 from edgetpu_detector.export.convert import convert_detector
+from edgetpu_detector.export.deployment import Deployment, resolve_max_detections
 from edgetpu_detector.mlflow_models.log_servable import EDGETPU_MODEL_NAME, SAVED_MODEL_NAME, log_servable_models
 from edgetpu_detector.ssd.postprocess import NMSConfig
 from edgetpu_detector.tflite.edgetpu_compiler import CompilerOptions
-from edgetpu_detector.tfrecord.shards import record_file
+from edgetpu_detector.tfrecord.shards import record_file, record_files
 from edgetpu_detector.tracking.store import EXPORT_ARTIFACTS, SAVED_MODEL_TAG, SERVING_MODEL_TAG
 from steps._args import parse_args
 from steps._run import fetch_inputs, step_run
@@ -17,21 +18,24 @@ from steps._run import fetch_inputs, step_run
 
 def main(argv=None):
     args = parse_args("convert", argv, __doc__)
-    nms = NMSConfig(score_threshold=args["score_threshold"], iou_threshold=args["iou_threshold"],
-                    max_detections=args["max_detections"], max_detections_per_class=args["max_detections"])
     options = CompilerOptions(timeout_s=args["edgetpu_timeout"], search_delegate=args["edgetpu_search_delegate"],
-                              num_segments=args["edgetpu_num_segments"])
+                              num_segments=args["edgetpu_num_segments"],
+                              min_runtime_version=args["edgetpu_min_runtime_version"])
     with step_run("convert") as tmp:
         data, model_dir = fetch_inputs(tmp, args["data_run_id"], args["model_run_id"], context="calibration")
+        slots = resolve_max_detections(args["max_detections"], record_files(data, "train"))
+        deployment = Deployment(NMSConfig(iou_threshold=args["iou_threshold"], max_detections=slots,
+                                          use_regular_nms=args["use_regular_nms"],
+                                          max_classes_per_detection=args["max_classes_per_detection"]),
+                                score_threshold=args["score_threshold"])
         result = convert_detector(model_dir, record_file(data, "train"), data / LABEL_MAP_FILE, tmp / EXPORT_ARTIFACTS,
-                                  args["num_calibration_images"], nms, use_regular_nms=args["use_regular_nms"],
-                                  compiler_options=options)
+                                  args["num_calibration_images"], deployment, compiler_options=options)
         print("\n".join(result.summary()))
         mlflow.log_metrics(result.metrics())
         mlflow.set_tags(result.tags())
         mlflow.log_artifacts(str(result.output_dir), artifact_path=EXPORT_ARTIFACTS)
         print(f"convert: wrote {', '.join(sorted(p.name for p in result.output_dir.iterdir()))}")
-        served = log_servable_models(result, model_dir, record_file(data, "test"), nms)
+        served = log_servable_models(result, model_dir, record_file(data, "test"))
         mlflow.set_tags({SERVING_MODEL_TAG: served.edgetpu.model_uri, SAVED_MODEL_TAG: served.saved_model.model_uri})
         print(f"convert: logged MLflow models {EDGETPU_MODEL_NAME} ({served.edgetpu.model_uri}, int8 TFLite "
               f"pyfunc, servable with `mlflow models serve`) and {SAVED_MODEL_NAME} ({served.saved_model.model_uri})")

@@ -1,4 +1,4 @@
-"""MLflow entry point ``main``: the driver that chains preprocess -> retrain -> evaluate -> convert.
+"""MLflow entry point ``main``: the driver that chains preprocess -> retrain -> convert -> evaluate.
 
 Each step runs through ``mlflow.run(..., env_manager="local")`` as a child run of this (parent) run, or is
 reused from an earlier FINISHED run with the same parameters, code and inputs
@@ -59,8 +59,9 @@ def _print_done(run_id, results, runs, metrics):
     reused = [name for name, result in results.items() if result.reused]
     print("\n=== done ===")
     print(f"steps reused from earlier runs: {', '.join(reused) if reused else 'none'}")
-    print(f"pipeline run {run_id}: mAP@[.5:.95] {metrics.get('eval/mAP', float('nan')):.3f}, "
-          f"AP50 {metrics.get('eval/AP50', float('nan')):.3f}")
+    print(f"pipeline run {run_id}: deployed int8 model mAP@[.5:.95] {metrics.get('eval/mAP', float('nan')):.3f}, "
+          f"AP50 {metrics.get('eval/AP50', float('nan')):.3f} (Keras model: "
+          f"{metrics.get('eval/keras/mAP', float('nan')):.3f}, {metrics.get('eval/keras/AP50', float('nan')):.3f})")
     print(f"Edge TPU-ready model: {where}")
     if convert.data.tags.get(SERVING_MODEL_TAG):
         print(f"serve it: mlflow models serve -m {convert.data.tags[SERVING_MODEL_TAG]} --env-manager local")

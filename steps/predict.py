@@ -1,6 +1,7 @@
 """MLflow entry point and CLI ``predict``: run an exported detector (SavedModel, TFLite on the CPU, or a
 compiled model on the Edge TPU) on a folder of images or a video; write annotated pictures, the detections
-(CSV or JSON) and the latency per image.
+(CSV or JSON) and the latency per image; with ``--prelabel-format`` also pre-labels for LabelImg and the images
+ranked for labelling.
 
     python -m steps.predict --model-uri runs:/<convert run id>/export/model_int8.tflite --input photos/
 """
@@ -36,7 +37,8 @@ def main(argv=None):
         output_dir = output_folder(args["output_dir"], tmp / "predictions")
         result = predict(model, Path(args["input"]).expanduser(), output_dir, labels_path=args["labels"] or labels,
                          score_threshold=args["score_threshold"], output_format=args["output_format"], device=args["device"],
-                         num_threads=args["num_threads"], every=args["every"])
+                         num_threads=args["num_threads"], every=args["every"],
+                         prelabel_format=args["prelabel_format"])
         if result.notice:
             print(result.notice)
         mlflow.set_tags({"model": args["model_uri"], "input": args["input"], "runtime": result.kind})

@@ -1,5 +1,5 @@
-"""MLflow entry point ``preprocess``: labelled folder (VOC, CSV, Cloud Annotations, COCO, YOLO, TFRecord) ->
-label map, CSVs, TFRecords, validation and dataset reports.
+"""MLflow entry point ``preprocess``: labelled folder (VOC, Cloud Annotations, COCO, CreateML, labelme, CSV, YOLO,
+TFRecord) -> label map, CSVs, TFRecords, validation and dataset reports.
 
 With an empty ``--data-dir`` it generates the embedded default: a seeded synthetic LabelImg dataset.
 """
@@ -37,7 +37,8 @@ def main(argv=None):
             log_dataset_input(name, fingerprint, source, context="source")
         result = preprocess(data_dir, tmp / DATA_ARTIFACTS, test_fraction=args["test_fraction"], seed=args["seed"],
                             label_map_path=args["label_map"].strip() or None, format=args["format"],
-                            num_shards=args["num_shards"], num_workers=args["num_workers"])
+                            num_shards=args["num_shards"], num_workers=args["num_workers"],
+                            ignore_difficult=args["ignore_difficult"])
         mlflow.log_metrics({metric_key(name): value for name, value in result.metrics().items()})
         mlflow.set_tags({"split_source": result.split_source, "format": result.format})
         mlflow.log_artifacts(str(result.output_dir), artifact_path=DATA_ARTIFACTS)

@@ -11,3 +11,11 @@ def shared_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data folder not found: {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def exported_detector(shared_dir, tmp_path_factory):
+    """A briefly trained fruit_nuts detector, converted as the convert step does (tests/exported_detector.py)."""
+    from tests.exported_detector import train_and_export
+
+    return train_and_export(shared_dir, tmp_path_factory.mktemp("exported"))

@@ -1,2 +1,3 @@
 """Developer and setup tools that run outside the library: the requirements check ``run.sh`` uses before any
-dependency is installed, and the README layout table generated from the package tree."""
+dependency is installed, the README tables generated from the code, and copying a model's metadata after
+compiling it by hand."""

@@ -24,7 +24,7 @@ OTHER_ENTRIES = {
     "steps/": "layer 1: one thin CLI per entry point (parse, call the library, log) and the driver `main`",
     "tests/": "pytest suite, one folder per package, and the end-to-end runs",
     "bench/": "measurements that take longer than a test",
-    "tools/": "layer 1: setup and maintenance tools outside the library (requirements check, these tables)",
+    "tools/": "layer 1: tools outside the library: requirements check, these tables, copying model metadata",
     "run.sh, Dockerfile": "front door and container",
     ".importlinter": "the layer contracts, checked by import-linter in the tests",
 }

@@ -58,7 +58,8 @@ def _fmt(value: float) -> str:
 def check_boxes(raw: RawAnnotation, width: int, height: int, issues: Issues, file) -> list[Box]:
     """Validate, fix or skip each object of ``raw`` for an image of ``width`` x ``height`` pixels.
 
-    Returns the kept boxes (float pixels, clipped; class names stripped). Every fix and skip is reported.
+    Returns the kept boxes (float pixels, clipped; class names stripped; the ``difficult`` and ``truncated``
+    flags as written). Every fix and skip is reported.
     """
     boxes = []
     at = f" ({raw.where})" if raw.where else ""
@@ -67,7 +68,7 @@ def check_boxes(raw: RawAnnotation, width: int, height: int, issues: Issues, fil
         shown = f"box {name!r}" if name else "box"
         if obj.problem:
             issues.counts["boxes_skipped"] += 1
-            issues.add("label_not_in_map", file, f"{obj.problem}{at}: {obj.raw}", "box skipped")
+            issues.add(obj.problem_code, file, f"{obj.problem}{at}: {obj.raw}", "box skipped")
             continue
         if not name:
             issues.counts["boxes_skipped"] += 1
@@ -108,7 +109,7 @@ def check_boxes(raw: RawAnnotation, width: int, height: int, issues: Issues, fil
             fixed = "(" + ", ".join(_fmt(v) for v in clipped) + ")"
             issues.add("box_clipped", file, f"{shown} {written} extends outside the {width}x{height} image{at}",
                        f"clipped to {fixed}")
-        boxes.append(Box(name, *clipped))
+        boxes.append(Box(name, *clipped, difficult=bool(obj.difficult), truncated=bool(obj.truncated)))
     return boxes
 
 

@@ -39,6 +39,8 @@ POLICIES = {
     "box_empty": ("skip", "a box with zero or negative area (after clipping), or entirely outside the image"),
     "box_invalid": ("skip", "a box with a missing, non-numeric, NaN or infinite coordinate"),
     "polygon": ("fix", "a polygon object instead of a box; its bounding box is used"),
+    "shape_unsupported": ("skip", "a labelme shape that is no box (circle, line, point, mask)"),
+    "difficult_ignored": ("skip", "difficult boxes left out of the train split (ignore_difficult=true)"),
     # labels
     "label_empty": ("skip", "an object without a class name"),
     "label_variant": ("fix", "a class name differing from the canonical one only in case or surrounding whitespace; renamed"),

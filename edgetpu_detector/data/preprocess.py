@@ -23,6 +23,7 @@ from pathlib import Path
 
 from edgetpu_detector.data.dataset import Dataset, discover_dataset
 from edgetpu_detector.data.dataset_report import split_summary, write_dataset_report
+from edgetpu_detector.data.difficult import count_difficult, drop_difficult
 from edgetpu_detector.data.issues import Issues
 from edgetpu_detector.data.label_map import (
     LABEL_MAP_FILE,
@@ -85,7 +86,8 @@ class PreprocessResult:
         make them MLflow-safe)."""
         metrics = {"data/num_classes": self.num_classes, "data/warnings": self.num_warnings,
                    "data/passthrough_images": self.passthrough_images}
-        for name in ("boxes_in", "boxes_kept", "boxes_skipped", "boxes_clipped", "images_kept", "images_skipped"):
+        for name in ("boxes_in", "boxes_kept", "boxes_skipped", "boxes_clipped", "boxes_difficult",
+                     "boxes_difficult_ignored", "images_kept", "images_skipped"):
             metrics[f"data/{name}"] = self.counts[name]
         for split, summary in self.summary.items():
             metrics[f"data/{split}_images"] = summary["images"]
@@ -122,7 +124,8 @@ def _label_map_for(dataset: Dataset, given: dict | None, label_map_path, issues:
 
 def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42, label_map_path=None,
                progress: bool = True, format: str = "auto", num_shards: int = 1,
-               num_workers: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS) -> PreprocessResult:
+               num_workers: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS,
+               ignore_difficult: bool = False) -> PreprocessResult:
     """Discover, validate and convert a labelled dataset (see module docstring for the files written).
 
     Args:
@@ -137,6 +140,8 @@ def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42,
         num_shards: TFRecord files per split (>= 1).
         num_workers: encoding processes; 0 (or None): one per CPU core; 1: in this process.
         max_pixels: pixel limit per image (decompression-bomb guard).
+        ignore_difficult: leave PASCAL VOC "difficult" boxes out of the train split (edgetpu_detector.data.difficult);
+            the test and val splits keep them, flagged, for evaluation.
 
     Returns:
         PreprocessResult.
@@ -160,6 +165,9 @@ def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42,
     labels_txt = write_labels_txt(names_to_ids, output_dir / LABELS_TXT)
 
     counts = dict(dataset.counts)
+    counts["boxes_difficult_ignored"] = drop_difficult(dataset.train, issues) if ignore_difficult else 0
+    counts["boxes_kept"] -= counts["boxes_difficult_ignored"]
+    counts["boxes_skipped"] += counts["boxes_difficult_ignored"]
     written: dict[str, list] = {}
     paths: dict[str, list[Path]] = {}
     csv_paths: dict[str, Path] = {}
@@ -179,6 +187,7 @@ def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42,
             passthrough += out.passthrough
 
     summary = {split: split_summary(records) for split, records in written.items()}
+    counts["boxes_difficult"] = sum(count_difficult(records) for records in written.values())
     report = {
         "data_dir": str(dataset.data_dir),
         "format": dataset.format,

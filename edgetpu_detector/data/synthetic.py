@@ -11,8 +11,7 @@ with 1-4 non-overlapping objects from 3 classes, each a distinct shape and colou
 side, so a small SSD learns them in a few hundred steps. Boxes are tight, in LabelImg's integer
 pixel coordinates (``xmax = xmin + side``).
 
-The XML follows LabelImg's ``pascal_voc_io.py`` (folder, filename, path, source/database, size,
-segmented, object/name/pose/truncated/difficult/bndbox; tab indentation, no XML declaration), except
+The XML is LabelImg's layout (``edgetpu_detector.data.formats.labelimg_writers.voc_xml``), except
 that ``<path>`` holds the file name only, so the bytes do not depend on ``out_dir``. Output is
 byte-identical for the same arguments: every image draws from its own ``numpy`` generator seeded
 with ``(seed, split, index)``, JPEG parameters are fixed and nothing records a time.
@@ -21,9 +20,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lxml import etree
 import numpy as np
 from PIL import Image, ImageDraw
+
+from edgetpu_detector.data.formats.labelimg_writers import voc_xml
 
 CLASSES = ("circle", "square", "triangle")
 COLOURS = {"circle": (220, 40, 40), "square": (40, 190, 60), "triangle": (40, 80, 230)}
@@ -80,39 +80,6 @@ def make_image(rng: np.random.Generator, image_size=(320, 240)) -> tuple[Image.I
         boxes.append(box)
         objects.append((name, *box))
     return image, objects
-
-
-def _number_text(value) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-def voc_xml(folder: str, filename: str, width: int, height: int, objects) -> bytes:
-    """Pascal VOC XML bytes in LabelImg's layout for objects [(class, xmin, ymin, xmax, ymax)] in pixels.
-
-    Integral coordinates are written as integers (LabelImg), others as Python floats (VoTT).
-    """
-    root = etree.Element("annotation")
-    etree.SubElement(root, "folder").text = folder
-    etree.SubElement(root, "filename").text = filename
-    etree.SubElement(root, "path").text = filename
-    source = etree.SubElement(root, "source")
-    etree.SubElement(source, "database").text = "Unknown"
-    size = etree.SubElement(root, "size")
-    etree.SubElement(size, "width").text = str(width)
-    etree.SubElement(size, "height").text = str(height)
-    etree.SubElement(size, "depth").text = "3"
-    etree.SubElement(root, "segmented").text = "0"
-    for name, xmin, ymin, xmax, ymax in objects:
-        obj = etree.SubElement(root, "object")
-        etree.SubElement(obj, "name").text = name
-        etree.SubElement(obj, "pose").text = "Unspecified"
-        etree.SubElement(obj, "truncated").text = "0"
-        etree.SubElement(obj, "difficult").text = "0"
-        bndbox = etree.SubElement(obj, "bndbox")
-        for tag, value in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
-            etree.SubElement(bndbox, tag).text = _number_text(value)
-    return etree.tostring(root, pretty_print=True, encoding="utf-8").replace(b"  ", b"\t")
 
 
 def make_synthetic_dataset(out_dir, num_train: int = 60, num_test: int = 15, image_size=(320, 240), seed: int = 0) -> Path:

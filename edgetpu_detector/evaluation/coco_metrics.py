@@ -4,6 +4,18 @@ Source: the COCO detection evaluation (cocodataset.org/#detection-eval), compute
 mAP@[.5:.95] averages AP over IoU thresholds 0.50:0.05:0.95; AP50 and AP75 at one threshold; AR@100 is the
 recall with at most 100 detections per image. Per-class AP is read from the evaluator's precision array for
 that category alone.
+
+Difficult ground truth (PASCAL VOC's ``difficult`` flag, ``gt_difficult``) is "don't care", as in the VOC
+devkit (``VOCevaldet``) and COCO's crowd regions: it does not count in recall, and a detection matched to it
+is neither a true nor a false positive. Exactly (``DifficultAwareCOCOeval``):
+
+* a difficult box enters pycocotools as ``iscrowd=1``, so it is ignored and may absorb any number of
+  detections (VOC never marks a difficult object as found, so every detection on it is ignored);
+* but its IoU with a detection is the standard IoU, not pycocotools' crowd overlap (intersection over the
+  detection's area): a detection must cover a difficult object as well as a regular one to be excused
+  (VOC's rule); a small box inside a large difficult region stays a false positive;
+* a detection that reaches the IoU threshold with both a regular and a difficult box of its class matches
+  the regular one (pycocotools' order; VOC's devkit would take the one with the larger overlap).
 """
 import contextlib
 from dataclasses import dataclass, field
@@ -16,6 +28,23 @@ from pycocotools.cocoeval import COCOeval
 # index in COCOeval.stats -> metric name
 _STAT_NAMES = ("mAP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR1", "AR10", "AR100",
                "AR_small", "AR_medium", "AR_large")
+
+
+class DifficultAwareCOCOeval(COCOeval):
+    """COCOeval whose crowd (here: difficult) boxes are matched by the standard IoU (see the module docstring)."""
+
+    def computeIoU(self, imgId, catId):  # noqa: N802 - pycocotools' name
+        """Standard IoU between detections and every ground-truth box, crowd or not."""
+        p = self.params
+        gts = self._gts[imgId, catId] if p.useCats else [g for c in p.catIds for g in self._gts[imgId, c]]
+        flags = [g["iscrowd"] for g in gts]
+        for g in gts:
+            g["iscrowd"] = 0  # read by pycocotools' computeIoU only: crowd overlap off
+        try:
+            return super().computeIoU(imgId, catId)
+        finally:
+            for g, flag in zip(gts, flags):
+                g["iscrowd"] = flag
 
 
 def _to_xywh(boxes, height, width):
@@ -34,7 +63,8 @@ class CocoEvaluation:
     recall thresholds ``recall_thresholds`` (R = 101) and categories ``category_names`` (K), for all areas
     and 100 detections; -1 where undefined; None when nothing was evaluated.
     ``tp_scores`` / ``fp_scores``: float [n] scores of the detections that matched a ground-truth box at
-    IoU 0.5 (true positives) or did not (false positives), COCO's matching, 100 detections per image.
+    IoU 0.5 (true positives) or did not (false positives), COCO's matching, 100 detections per image
+    (detections on difficult boxes are neither). ``num_difficult``: difficult ground-truth boxes.
     """
 
     metrics: dict
@@ -45,6 +75,7 @@ class CocoEvaluation:
     recall_thresholds: np.ndarray | None = None
     tp_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     fp_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    num_difficult: int = 0
 
 
 def coco_metrics(images, names_to_ids):
@@ -53,7 +84,8 @@ def coco_metrics(images, names_to_ids):
     Args:
       images: list of dicts, one per image, with ``height``, ``width`` (int pixels), ``gt_boxes`` float
         [N, 4] and ``det_boxes`` float [M, 4] (ymin, xmin, ymax, xmax normalized to [0, 1]),
-        ``gt_classes`` int [N] and ``det_classes`` int [M] (label-map ids), ``det_scores`` float [M].
+        ``gt_classes`` int [N] and ``det_classes`` int [M] (label-map ids), ``det_scores`` float [M], and
+        optionally ``gt_difficult`` bool [N] (difficult boxes are "don't care", see the module docstring).
       names_to_ids: dict class name -> label-map id (the categories).
 
     Returns:
@@ -72,13 +104,17 @@ def coco_evaluation(images, names_to_ids):
     names = [c["name"] for c in categories]
     gt = {"images": [], "annotations": [], "categories": categories}
     detections = []
+    num_difficult = 0
     for image_id, image in enumerate(images, start=1):
         h, w = int(image["height"]), int(image["width"])
         gt["images"].append({"id": image_id, "height": h, "width": w})
-        for box, cls in zip(_to_xywh(image["gt_boxes"], h, w), np.asarray(image["gt_classes"]).reshape(-1)):
+        classes = np.asarray(image["gt_classes"]).reshape(-1)
+        difficult = np.asarray(image.get("gt_difficult", np.zeros(len(classes), bool)), bool).reshape(-1)
+        num_difficult += int(difficult.sum())
+        for box, cls, flag in zip(_to_xywh(image["gt_boxes"], h, w), classes, difficult):
             gt["annotations"].append({"id": len(gt["annotations"]) + 1, "image_id": image_id,
                                       "category_id": int(cls), "bbox": [float(v) for v in box],
-                                      "area": float(box[2] * box[3]), "iscrowd": 0})
+                                      "area": float(box[2] * box[3]), "iscrowd": int(flag)})
         det_boxes = _to_xywh(image["det_boxes"], h, w)
         for box, cls, score in zip(det_boxes, np.asarray(image["det_classes"]).reshape(-1),
                                    np.asarray(image["det_scores"]).reshape(-1)):
@@ -93,9 +129,10 @@ def coco_evaluation(images, names_to_ids):
             print("no detections or no ground truth: every metric is 0")
             metrics = {name: 0.0 for name in _STAT_NAMES}
             metrics.update({f"AP/{name}": 0.0 for name in names})
-            return CocoEvaluation(metrics=metrics, text=text.getvalue(), category_names=names)
+            return CocoEvaluation(metrics=metrics, text=text.getvalue(), category_names=names,
+                                  num_difficult=num_difficult)
         coco_dt = coco_gt.loadRes(detections)
-        evaluator = COCOeval(coco_gt, coco_dt, iouType="bbox")
+        evaluator = DifficultAwareCOCOeval(coco_gt, coco_dt, iouType="bbox")
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
@@ -110,7 +147,8 @@ def coco_evaluation(images, names_to_ids):
     return CocoEvaluation(metrics=metrics, text=text.getvalue(),
                           category_names=[by_id[i] for i in evaluator.params.catIds], precision=precision,
                           iou_thresholds=np.asarray(evaluator.params.iouThrs),
-                          recall_thresholds=np.asarray(evaluator.params.recThrs), tp_scores=tp, fp_scores=fp)
+                          recall_thresholds=np.asarray(evaluator.params.recThrs), tp_scores=tp, fp_scores=fp,
+                          num_difficult=num_difficult)
 
 
 def _scores_by_outcome(evaluator):

@@ -14,13 +14,14 @@ def evaluation_dataset(record_paths, image_size):
       every exported form of a model sees the same pixels; uint8 because that is the int8 TFLite's input
       type, and a lossless input for the float forms), ``original`` uint8
       [H, W, 3], ``boxes`` float32 [N, 4] ymin, xmin, ymax, xmax normalized, ``classes`` int32 [N]
-      label-map ids, ``filename`` string, ``height`` and ``width`` int32 pixels.
+      label-map ids, ``difficult`` bool [N], ``filename`` string, ``height`` and ``width`` int32 pixels.
     """
     def prepare(serialized):
         example = parse_example(serialized)
         image = tf.cast(tf.round(resize_to_input(example["image"], image_size)), tf.uint8)
         return {"image": image, "original": example["image"],
-                "boxes": example["boxes"], "classes": example["classes"], "filename": example["filename"],
+                "boxes": example["boxes"], "classes": example["classes"], "difficult": example["difficult"],
+                "filename": example["filename"],
                 "height": example["height"], "width": example["width"]}
 
     paths = [record_paths] if isinstance(record_paths, str) else list(record_paths)

@@ -18,7 +18,7 @@ def detect_records(detector, record_path, image_size, keep_images=False, progres
 
     Returns:
       list of dicts (one per image, in record order) with ``filename``, ``height``, ``width``,
-      ``gt_boxes``, ``gt_classes``, ``det_boxes``, ``det_classes``, ``det_scores`` (see
+      ``gt_boxes``, ``gt_classes``, ``gt_difficult``, ``det_boxes``, ``det_classes``, ``det_scores`` (see
       ``edgetpu_detector.evaluation.coco_metrics.coco_metrics``), ``seconds`` (time spent in ``detector.detect``) and
       optionally ``image``.
     """
@@ -32,6 +32,7 @@ def detect_records(detector, record_path, image_size, keep_images=False, progres
         entry = {"filename": example["filename"].numpy().decode("utf-8"),
                  "height": int(example["height"]), "width": int(example["width"]),
                  "gt_boxes": example["boxes"].numpy(), "gt_classes": example["classes"].numpy(),
+                 "gt_difficult": example["difficult"].numpy(),
                  "det_boxes": det.boxes, "det_classes": det.classes, "det_scores": det.scores,
                  "seconds": seconds}
         if keep_images:

@@ -1,26 +1,26 @@
-"""Every exported form of a detector as a ``Detector``, for like-for-like evaluation.
+"""The forms of a detector that the evaluate step measures, each as a ``Detector`` loaded from what the convert
+step exported -- the files that ship -- plus the Keras model as trained, for reference.
 
-Forms: ``keras`` (the trained weights), ``saved_model`` (its ``serving_default`` signature),
-``float_tflite`` and ``int8_tflite`` (both ending in ``TFLite_Detection_PostProcess``). Each is given the
-same uint8 [S, S, 3] images, already resized to the model's input by
-``edgetpu_detector.evaluation.dataset``, so every form sees identical pixels.
+Forms, in headline order: ``int8_tflite`` (``model_int8.tflite``, the deployed model), ``float_tflite``,
+``saved_model`` (its ``serving_default``), ``keras`` (the retrain step's weights with the deployed
+post-processing of ``deployment.json``). Each is given the same uint8 [S, S, 3] images, already resized to the
+model's input by ``edgetpu_detector.evaluation.dataset``, so every form sees identical pixels.
 """
 from pathlib import Path
 
-from edgetpu_detector.export.saved_model import export_saved_model
-from edgetpu_detector.export.tflite_converter import convert_float_tflite, convert_int8_tflite
+from edgetpu_detector.export.convert import FLOAT_TFLITE, INT8_TFLITE, SAVED_MODEL_DIR
+from edgetpu_detector.export.deployment import Deployment
 from edgetpu_detector.inference.keras_detector import KerasDetector
 from edgetpu_detector.inference.saved_model_detector import SavedModelDetector
 from edgetpu_detector.inference.tflite_detector import TFLiteDetector
-from edgetpu_detector.ssd.postprocess import NMSConfig
+from edgetpu_detector.ssd.checkpoint import load_trained_detector
 
-FORMS = ("keras", "saved_model", "float_tflite", "int8_tflite")
-# Evaluation settings: score threshold 0 and up to 100 detections (COCO's maxDets), for every form.
-EVAL_NMS = NMSConfig(score_threshold=0.0, iou_threshold=0.6, max_detections=100, max_detections_per_class=100)
+FORMS = ("int8_tflite", "float_tflite", "saved_model", "keras")
+DEPLOYED_FORM = "int8_tflite"
 
 
 def parse_forms(text):
-    """``"keras,int8_tflite"`` -> ``("keras", "int8_tflite")``; ``"all"`` -> every form.
+    """``"keras,int8_tflite"`` -> ``("int8_tflite", "keras")`` (headline order); ``"all"`` -> every form.
 
     Raises:
       ValueError: an unknown form name.
@@ -30,41 +30,34 @@ def parse_forms(text):
     if unknown or not names:
         raise ValueError(f"unknown model form(s) {unknown or text!r}; expected a comma-separated subset of "
                          f"{', '.join(FORMS)} or 'all'")
-    return names
+    return tuple(f for f in FORMS if f in names)
 
 
-def build_detectors(model, config, forms, work_dir, calibration_images=None, nms=EVAL_NMS):
-    """Export ``model`` in the requested forms (with evaluation NMS settings) and return their detectors.
-
-    The TFLite forms are converted here with ``nms`` (score threshold 0, 100 detections) rather than taken
-    from the convert step, whose models keep the deployment thresholds; the body of the int8 model is the
-    same as the deployed one when ``calibration_images`` are the same (the first N training images).
+def load_forms(export_dir, model_dir, forms=FORMS):
+    """The detectors of the requested forms, in ``FORMS`` order.
 
     Args:
-      model, config: the Keras detector and its DetectorConfig.
-      forms: iterable of names from ``FORMS``.
-      work_dir: folder for the exported files.
-      calibration_images: list of uint8 [H, W, 3] images, required for ``int8_tflite``.
-      nms: NMSConfig of every form.
+      export_dir: the convert step's ``export/`` folder (``model_int8.tflite``, ``model_float.tflite``,
+        ``saved_model/``, ``deployment.json``).
+      model_dir: the retrain step's ``model/`` folder (for ``keras``).
+      forms: names from ``FORMS``.
 
     Returns:
-      dict form name -> ``Detector``, in ``FORMS`` order.
+      dict form name -> ``Detector``.
 
     Raises:
-      ValueError: ``int8_tflite`` requested without calibration images.
+      FileNotFoundError: a missing export (named).
     """
-    work_dir = Path(work_dir)
+    export_dir = Path(export_dir)
     detectors = {}
     for form in (f for f in FORMS if f in forms):
-        if form == "keras":
-            detectors[form] = KerasDetector(model, config, nms)
-        elif form == "saved_model":
-            detectors[form] = SavedModelDetector(export_saved_model(model, config, work_dir / "saved_model", nms))
+        if form == "int8_tflite":
+            detectors[form] = TFLiteDetector(export_dir / INT8_TFLITE)
         elif form == "float_tflite":
-            detectors[form] = TFLiteDetector(convert_float_tflite(model, config, work_dir / "eval_float.tflite", nms))
+            detectors[form] = TFLiteDetector(export_dir / FLOAT_TFLITE)
+        elif form == "saved_model":
+            detectors[form] = SavedModelDetector(export_dir / SAVED_MODEL_DIR)
         else:
-            if not calibration_images:
-                raise ValueError("int8_tflite evaluation needs calibration images")
-            detectors[form] = TFLiteDetector(convert_int8_tflite(model, config, calibration_images,
-                                                                 work_dir / "eval_int8.tflite", nms))
+            model, config = load_trained_detector(model_dir)
+            detectors[form] = KerasDetector(model, config, Deployment.read(export_dir).nms)
     return detectors

@@ -6,24 +6,28 @@ NodeDef text ``name: "TFLite_Detection_PostProcess" attr {...}`` returns dummy c
 converter (with ``allow_custom_ops=True``) replaces the call by the custom op with those attributes.
 
 Op inputs: box encodings float [1, A, 4] ``ty, tx, th, tw``; scores float [1, A, num_classes + 1] (column 0
-the background, skipped by the op); anchors float32 constant [A, 4] ``ycenter, xcenter, h, w``.
-Op outputs (the order pycoral's ``adapters.detect`` reads): boxes float32 [1, N, 4] ymin, xmin, ymax, xmax
-normalized, NOT clipped; classes float32 [1, N] 0-based class index (label-map id - 1); scores float32
-[1, N]; count float32 [1]. ``N = max_detections``.
+the background, skipped by the op); anchors float32 constant [A, 4] ``ycenter, xcenter, h, w``. Outputs:
+``edgetpu_detector.tflite.detection_postprocess``.
+
+What the op does with its attributes (read in ``detection_postprocess.cc``, then measured on our models):
+
+* anchors are candidates when a class score is ``>= nms_score_threshold``; ``count`` = min(max_detections,
+  boxes left after NMS). Fast NMS (``use_regular_nms`` false) never writes the rows past ``count``: they
+  hold whatever memory held (seen: scores 3.4e38, classes 3.9e15, and with XNNPACK off, rows that look like
+  valid detections). Regular NMS zeroes them. With threshold 0 every anchor is a candidate and every row is
+  written whenever max_detections is below the boxes surviving NMS (about half of 1917 anchors at IoU 0.6).
+  A threshold of 1e-8 (Coral's SSD v2, the TF OD API) is not enough for int8 models: their scores are
+  multiples of 1/256 and quantize to exactly 0 below 1/512, so a confident "nothing here" drops candidates.
+* ``max_classes_per_detection`` k > 1 (fast NMS) writes k rows per selected box (its k best classes) while
+  ``count`` still counts boxes: a client reading ``count`` rows (MediaPipe, Frigate, our runners) sees k times
+  fewer boxes than selected, and k above the number of classes leaves rows unwritten.
+* ``detections_per_class`` does not reach the converted op (the kernel's default, 100, applies).
 """
 from dataclasses import dataclass
 
 import tensorflow as tf
 
-TFLITE_POSTPROCESS_OP = "TFLite_Detection_PostProcess"
-# Names given to the four model outputs (as in TF1 OD API ``.tflite`` files), in output order.
-TFLITE_OUTPUT_NAMES = (TFLITE_POSTPROCESS_OP, f"{TFLITE_POSTPROCESS_OP}:1", f"{TFLITE_POSTPROCESS_OP}:2",
-                       f"{TFLITE_POSTPROCESS_OP}:3")
-# Signature output keys for the same four tensors (boxes, classes, scores, count). pycoral's detect adapter
-# (pycoral/adapters/detect.py, get_objects) reads a model that has a signature by these keys:
-# output_0 = count, output_1 = scores, output_2 = classes, output_3 = boxes -- the TF2 OD API exporter's
-# layout -- and a model without one by position (boxes, classes, scores, count). Our files satisfy both.
-TFLITE_SIGNATURE_KEYS = ("output_3", "output_2", "output_1", "output_0")
+from edgetpu_detector.tflite.detection_postprocess import POSTPROCESS_OP
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class PostProcessAttrs:
     max_classes_per_detection: int = 1
     detections_per_class: int = 100
     use_regular_nms: bool = False
-    nms_score_threshold: float = 1e-8
+    nms_score_threshold: float = 0.0
     nms_iou_threshold: float = 0.6
     y_scale: float = 10.0
     x_scale: float = 10.0
@@ -54,11 +58,23 @@ class PostProcessAttrs:
             raise ValueError("box coder scales must be > 0")
 
     @classmethod
-    def from_config(cls, config, nms, use_regular_nms=False):
-        """Attributes for ``DetectorConfig`` ``config`` and ``NMSConfig`` ``nms``."""
+    def from_config(cls, config, nms):
+        """Attributes for ``DetectorConfig`` ``config`` and ``NMSConfig`` ``nms``.
+
+        Raises:
+          ValueError: ``max_classes_per_detection`` above the number of classes (the op would leave rows
+            unwritten), or with per-class NMS (it applies to fast NMS only).
+        """
+        classes_per_box = int(nms.max_classes_per_detection)
+        if classes_per_box > int(config.num_classes):
+            raise ValueError(f"max_classes_per_detection {classes_per_box} is above the {config.num_classes} "
+                             "classes: the op would leave output rows unwritten")
+        if classes_per_box > 1 and nms.use_regular_nms:
+            raise ValueError("max_classes_per_detection > 1 applies to the fast NMS only (use_regular_nms=false)")
         return cls(num_classes=int(config.num_classes), max_detections=int(nms.max_detections),
-                   detections_per_class=int(nms.max_detections_per_class), use_regular_nms=bool(use_regular_nms),
-                   nms_score_threshold=float(nms.score_threshold), nms_iou_threshold=float(nms.iou_threshold),
+                   max_classes_per_detection=classes_per_box,
+                   detections_per_class=int(nms.max_detections_per_class), use_regular_nms=bool(nms.use_regular_nms),
+                   nms_score_threshold=float(nms.nms_score_threshold), nms_iou_threshold=float(nms.iou_threshold),
                    y_scale=float(config.box_coder.y_scale), x_scale=float(config.box_coder.x_scale),
                    h_scale=float(config.box_coder.h_scale), w_scale=float(config.box_coder.w_scale))
 
@@ -66,7 +82,7 @@ class PostProcessAttrs:
         """NodeDef text for ``tf.function(experimental_implements=...)``."""
         ints = ("max_detections", "max_classes_per_detection", "detections_per_class", "num_classes")
         floats = ("nms_score_threshold", "nms_iou_threshold", "y_scale", "x_scale", "h_scale", "w_scale")
-        parts = [f'name: "{TFLITE_POSTPROCESS_OP}"']
+        parts = [f'name: "{POSTPROCESS_OP}"']
         parts += [f'attr {{ key: "{k}" value {{ i: {int(getattr(self, k))} }} }}' for k in ints]
         parts += [f'attr {{ key: "{k}" value {{ f: {float(getattr(self, k))!r} }} }}' for k in floats]
         parts.append(f'attr {{ key: "use_regular_nms" value {{ b: {str(bool(self.use_regular_nms)).lower()} }} }}')

@@ -12,11 +12,11 @@ The converted model:
 * body: the detector, then ``LOGISTIC`` on the class logits (scores incl. background column);
 * ``TFLite_Detection_PostProcess`` fed (box encodings, scores, anchors constant float32 [A, 4]);
   in the int8 model the converter puts a ``DEQUANTIZE`` before each of the op's two tensor inputs;
-* outputs, in this order (pycoral's ``detect`` adapter): 0 boxes float32 [1, N, 4] ymin, xmin, ymax, xmax
-  normalized (not clipped); 1 classes float32 [1, N] 0-based (label-map id - 1); 2 scores float32 [1, N];
-  3 count float32 [1]. Tensor names ``TFLite_Detection_PostProcess``, ``...:1``, ``...:2``, ``...:3``;
-  signature ``serving_default`` keys ``output_3`` (boxes), ``output_2`` (classes), ``output_1`` (scores),
-  ``output_0`` (count), the keys pycoral's detect adapter looks up.
+* outputs: boxes, classes, scores, count in pycoral's order, named and keyed as
+  ``edgetpu_detector.tflite.detection_postprocess`` declares.
+
+TFLite Model Metadata (``edgetpu_detector.tflite.metadata``) is added by the convert step, which knows the
+labels.
 """
 from pathlib import Path
 
@@ -25,25 +25,20 @@ import tensorflow as tf
 
 from edgetpu_detector.core.atomic import atomic_write_bytes
 from edgetpu_detector.export.keras_module import module_for_model
-from edgetpu_detector.export.postprocess_op import (
-    TFLITE_OUTPUT_NAMES,
-    TFLITE_POSTPROCESS_OP,
-    TFLITE_SIGNATURE_KEYS,
-    PostProcessAttrs,
-    postprocess_op_fn,
-)
+from edgetpu_detector.export.postprocess_op import PostProcessAttrs, postprocess_op_fn
 from edgetpu_detector.export.saved_model import check_model_matches_config
 from edgetpu_detector.images.arrays import check_image, resize_image
 from edgetpu_detector.ssd.postprocess import NMSConfig
+from edgetpu_detector.tflite.detection_postprocess import OUTPUT_NAMES, POSTPROCESS_OP, SIGNATURE_KEYS
 from edgetpu_detector.tflite.flatbuffer import set_outputs_to_op
 
 TFLITE_INPUT_NAME = "images"
 
 
-def _converter(model, config, nms, use_regular_nms):
+def _converter(model, config, nms):
     """A ``TFLiteConverter`` for detector + sigmoid + custom post-processing op at batch 1, static shape."""
     check_model_matches_config(model, config)
-    attrs = PostProcessAttrs.from_config(config, nms, use_regular_nms)
+    attrs = PostProcessAttrs.from_config(config, nms)
     size = int(config.image_size)
     anchors = tf.constant(config.generate_anchors(), tf.float32)
     module = module_for_model(model)
@@ -64,23 +59,19 @@ def _converter(model, config, nms, use_regular_nms):
 
 def _finish(tflite_bytes, output_path):
     """Put the custom op's outputs first-to-last as the model outputs and write the file atomically."""
-    tflite_bytes = set_outputs_to_op(tflite_bytes, TFLITE_POSTPROCESS_OP, TFLITE_OUTPUT_NAMES,
-                                     TFLITE_SIGNATURE_KEYS)
+    tflite_bytes = set_outputs_to_op(tflite_bytes, POSTPROCESS_OP, OUTPUT_NAMES, SIGNATURE_KEYS)
     return atomic_write_bytes(Path(output_path), tflite_bytes)
 
 
-def convert_float_tflite(model, config, output_path, nms=NMSConfig(), use_regular_nms=False):
+def convert_float_tflite(model, config, output_path, nms=NMSConfig()):
     """Convert the detector to a float32 ``.tflite`` ending in ``TFLite_Detection_PostProcess``.
 
     Args:
       model: keras.Model from ``build_detector(config)``.
       config: ``DetectorConfig`` (anchors, box coder scales, number of classes).
       output_path: ``.tflite`` file to write (atomically; parent created).
-      nms: ``NMSConfig``: ``max_detections`` -> op ``max_detections``, ``max_detections_per_class`` ->
-        ``detections_per_class``, ``score_threshold`` -> ``nms_score_threshold``, ``iou_threshold`` ->
-        ``nms_iou_threshold``.
-      use_regular_nms: False (default) for the op's fast class-agnostic NMS (one class per box), True for
-        per-class NMS (slower on device, closer to the SavedModel).
+      nms: ``NMSConfig`` of the op: ``max_detections``, ``nms_score_threshold``,
+        ``iou_threshold`` -> ``nms_iou_threshold``, ``use_regular_nms``, ``max_classes_per_detection``.
 
     Returns:
       ``Path`` of the written file. Input float32 [1, S, S, 3] pixels 0..255; outputs as in the module doc.
@@ -88,12 +79,11 @@ def convert_float_tflite(model, config, output_path, nms=NMSConfig(), use_regula
     Raises:
       ValueError: model/config mismatch or bad NMS values.
     """
-    converter = _converter(model, config, nms, use_regular_nms)
+    converter = _converter(model, config, nms)
     return _finish(converter.convert(), output_path)
 
 
-def convert_int8_tflite(model, config, representative_images, output_path, nms=NMSConfig(),
-                        use_regular_nms=False):
+def convert_int8_tflite(model, config, representative_images, output_path, nms=NMSConfig()):
     """Convert the detector with full-integer post-training quantization, for the Edge TPU.
 
     Every op of the detector body is an int8 builtin; the input is uint8 with scale 1 and zero point 0
@@ -106,7 +96,7 @@ def convert_int8_tflite(model, config, representative_images, output_path, nms=N
       representative_images: iterable of uint8 [H, W, 3] RGB images (any size; resized bilinearly to
         S x S), at least one; used to calibrate activation ranges (the TF guide suggests ~100).
       output_path: ``.tflite`` file to write (atomically).
-      nms, use_regular_nms: as in ``convert_float_tflite``.
+      nms: as in ``convert_float_tflite``.
 
     Returns:
       ``Path`` of the written file.
@@ -128,7 +118,7 @@ def convert_int8_tflite(model, config, representative_images, output_path, nms=N
             pixels[0, 0, 0, :], pixels[0, 0, -1, :] = 0.0, 255.0
             yield [pixels]
 
-    converter = _converter(model, config, nms, use_regular_nms)
+    converter = _converter(model, config, nms)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative_dataset
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

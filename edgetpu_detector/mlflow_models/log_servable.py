@@ -25,17 +25,16 @@ class ServableModels:
     saved_model: object
 
 
-def log_servable_models(result, model_dir, example_record, nms):
+def log_servable_models(result, model_dir, example_record):
     """Log ``EDGETPU_MODEL_NAME`` and ``SAVED_MODEL_NAME`` in the active run.
 
     The served TFLite model is the compiled ``*_edgetpu.tflite`` when the compiler produced one (with the
-    int8 model as its CPU fallback), else the int8 model.
+    int8 model as its CPU fallback), else the int8 model; its default score threshold is the deployment's.
 
     Args:
       result: ``edgetpu_detector.export.convert.ConvertResult``.
       model_dir: the retrain run's ``model/`` folder (for the Keras detector behind the SavedModel).
       example_record: TFRecord whose first image is the input example (the test split).
-      nms: ``NMSConfig`` used at conversion (its score threshold is the served default).
 
     Returns:
       ``ServableModels``.
@@ -47,10 +46,11 @@ def log_servable_models(result, model_dir, example_record, nms):
     buffer = io.BytesIO()
     Image.fromarray(example).save(buffer, format="JPEG", quality=95)
     compiled = result.edgetpu_model_path
+    deployment = result.deployment
     edgetpu = log_tflite_model(compiled or result.int8_tflite_path, result.labels_path, EDGETPU_MODEL_NAME,
-                               buffer.getvalue(), score_threshold=nms.score_threshold,
-                               max_detections=nms.max_detections,
+                               buffer.getvalue(), score_threshold=deployment.score_threshold,
+                               max_detections=deployment.nms.max_detections,
                                cpu_tflite_path=result.int8_tflite_path if compiled else None)
     model, config = load_trained_detector(Path(model_dir))
-    saved = log_saved_model(model, config, nms, SAVED_MODEL_NAME, example)
+    saved = log_saved_model(model, config, deployment.nms, SAVED_MODEL_NAME, example)
     return ServableModels(edgetpu=edgetpu, saved_model=saved)

@@ -21,6 +21,18 @@ def save_weights(model, path):
     return Path(path)
 
 
+def read_detector_config(model_dir):
+    """The ``DetectorConfig`` of a saved detector (its ``detector.json``), without building the model.
+
+    Raises:
+      FileNotFoundError: naming the missing file.
+    """
+    path = Path(model_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: not a folder written by the retrain step")
+    return DetectorConfig.from_json(path.read_text())
+
+
 def load_trained_detector(model_dir):
     """Rebuild a detector saved by ``save_detector`` (the retrain step's ``model/`` folder).
 
@@ -34,10 +46,9 @@ def load_trained_detector(model_dir):
       FileNotFoundError: naming the missing file.
     """
     model_dir = Path(model_dir)
-    for name in (CONFIG_FILE, WEIGHTS_FILE):
-        if not (model_dir / name).is_file():
-            raise FileNotFoundError(f"{model_dir / name} is missing: not a folder written by the retrain step")
-    config = DetectorConfig.from_json((model_dir / CONFIG_FILE).read_text())
+    config = read_detector_config(model_dir)
+    if not (model_dir / WEIGHTS_FILE).is_file():
+        raise FileNotFoundError(f"{model_dir / WEIGHTS_FILE} is missing: not a folder written by the retrain step")
     model = build_detector(config)
     model.load_weights(str(model_dir / WEIGHTS_FILE))
     return model, config

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 EDGETPU_COMPILER = "edgetpu_compiler"
+COMPILED_SUFFIX = "_edgetpu.tflite"  # the compiler writes <model>_edgetpu.tflite
 # What happened to a model given to ``compile_if_available`` (the ``edgetpu_compiler`` tag of a convert run).
 COMPILED = "compiled"
 COMPILER_ABSENT = "compiler_absent"
@@ -22,36 +23,49 @@ class EdgeTPUCompileError(RuntimeError):
     """``edgetpu_compiler`` failed, timed out, or did not write its output."""
 
 
+def compiled_name(model_name):
+    """The file name ``edgetpu_compiler`` gives the compiled twin of ``model_name`` (one segment)."""
+    return f"{Path(model_name).stem}{COMPILED_SUFFIX}"
+
+
 def find_edgetpu_compiler():
     """Path (str) of ``edgetpu_compiler`` on ``PATH``, or None when it is not installed."""
     return shutil.which(EDGETPU_COMPILER)
 
 
 def edgetpu_compiler_command(tflite_path, out_dir, compiler=EDGETPU_COMPILER, timeout_s=600, search_delegate=False,
-                             num_segments=1):
+                             num_segments=1, min_runtime_version=0):
     """The ``edgetpu_compiler`` command line (list of str) for one model.
 
     Options (Coral docs, "Edge TPU Compiler", usage): ``-s`` show the operations summary, ``-o`` output
     folder, ``-t`` the compiler's own timeout in seconds, ``-d`` (``--search_delegate``) search for an
     earlier stopping point when compilation fails on an unsupported op, ``-n`` (``--num_segments``) split
-    the model into segments for pipelining over several Edge TPUs.
+    the model into segments for pipelining over several Edge TPUs, ``-m`` (``--min_runtime_version``) the
+    oldest Edge TPU runtime the model must run on (by default the compiler targets the newest runtime it
+    knows, 14 for compiler 16; an older runtime refuses the model with "model requires runtime version 14",
+    and ``-m 13`` makes it load there).
 
     Raises:
-      ValueError: ``num_segments`` < 1 or ``timeout_s`` <= 0.
+      ValueError: ``num_segments`` < 1, ``timeout_s`` <= 0 or ``min_runtime_version`` < 0 (0: the default).
     """
     if int(num_segments) < 1:
         raise ValueError(f"num_segments must be >= 1, got {num_segments}")
     if timeout_s <= 0:
         raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
+    if int(min_runtime_version) < 0:
+        raise ValueError(f"min_runtime_version must be >= 0 (0: the compiler's default), got {min_runtime_version}")
     command = [str(compiler), "-s", "-o", str(out_dir), "-t", str(int(timeout_s))]
     if search_delegate:
         command.append("-d")
     if int(num_segments) > 1:
         command += ["-n", str(int(num_segments))]
+    if int(min_runtime_version):
+        command += ["-m", str(int(min_runtime_version))]
     return command + [str(tflite_path)]
 
 
-def compile_for_edgetpu(tflite_path, out_dir, timeout_s=600, compiler=None, search_delegate=False, num_segments=1):
+def compile_for_edgetpu(tflite_path, out_dir, timeout_s=600, compiler=None, search_delegate=False, num_segments=1,
+                        min_runtime_version=0):
     """Compile a full-integer ``.tflite`` for the Edge TPU.
 
     Runs ``edgetpu_compiler_command(...)``; the process is killed ``min(timeout_s, 30)`` s after
@@ -62,7 +76,7 @@ def compile_for_edgetpu(tflite_path, out_dir, timeout_s=600, compiler=None, sear
       out_dir: output folder (created).
       timeout_s: seconds allowed to the compiler.
       compiler: path of the compiler; default ``find_edgetpu_compiler()``.
-      search_delegate, num_segments: compiler options, see ``edgetpu_compiler_command``.
+      search_delegate, num_segments, min_runtime_version: compiler options, see ``edgetpu_compiler_command``.
 
     Returns:
       ``(compiled_paths, log_path)``: list of ``Path`` (``<stem>_edgetpu.tflite``, or the
@@ -82,7 +96,8 @@ def compile_for_edgetpu(tflite_path, out_dir, timeout_s=600, compiler=None, sear
         raise FileNotFoundError(f"{EDGETPU_COMPILER} not found on PATH (see https://coral.ai/docs/edgetpu/compiler/)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    command = edgetpu_compiler_command(tflite_path, out_dir, compiler, timeout_s, search_delegate, num_segments)
+    command = edgetpu_compiler_command(tflite_path, out_dir, compiler, timeout_s, search_delegate, num_segments,
+                                       min_runtime_version)
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s + min(timeout_s, 30),
                                 check=False)
@@ -95,7 +110,7 @@ def compile_for_edgetpu(tflite_path, out_dir, timeout_s=600, compiler=None, sear
         n = int(num_segments)
         compiled = [out_dir / f"{tflite_path.stem}_segment_{i}_of_{n}_edgetpu.tflite" for i in range(n)]
     else:
-        compiled = [out_dir / f"{tflite_path.stem}_edgetpu.tflite"]
+        compiled = [out_dir / compiled_name(tflite_path)]
     absent = [p.name for p in compiled if not p.is_file()]
     if absent:
         raise EdgeTPUCompileError(f"{EDGETPU_COMPILER} wrote no {', '.join(absent)}: {output.strip()[-2000:]}")
@@ -172,11 +187,13 @@ def parse_edgetpu_log(text):
 @dataclass(frozen=True)
 class CompilerOptions:
     """``edgetpu_compiler`` options: ``timeout_s`` (seconds), ``search_delegate`` (``-d``), ``num_segments``
-    (``-n``, for pipelining over several Edge TPUs)."""
+    (``-n``, for pipelining over several Edge TPUs), ``min_runtime_version`` (``-m``; 0: the compiler's
+    default)."""
 
     timeout_s: int = 600
     search_delegate: bool = False
     num_segments: int = 1
+    min_runtime_version: int = 0
 
 
 @dataclass
@@ -205,7 +222,7 @@ def compile_if_available(tflite_path, out_dir, options=CompilerOptions()):
                                                "Coral's edgetpu-compiler)")
     try:
         models, log = compile_for_edgetpu(tflite_path, out_dir, options.timeout_s, compiler, options.search_delegate,
-                                          options.num_segments)
+                                          options.num_segments, options.min_runtime_version)
     except (EdgeTPUCompileError, OSError) as error:
         return CompileOutcome(COMPILE_FAILED, f"{EDGETPU_COMPILER} failed: {error}")
     return CompileOutcome(COMPILED, f"compiled for the Edge TPU: {', '.join(p.name for p in models)}",

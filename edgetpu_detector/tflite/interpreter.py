@@ -6,8 +6,9 @@ passed as ``experimental_delegates``; a model compiled for the Edge TPU (``*_edg
 """
 from pathlib import Path
 
+from edgetpu_detector.tflite.edgetpu_compiler import COMPILED_SUFFIX
+
 EDGETPU_LIBRARY = "libedgetpu.so.1"
-COMPILED_SUFFIX = "_edgetpu.tflite"  # edgetpu_compiler's output name: <model>_edgetpu.tflite
 
 
 def is_compiled_for_edgetpu(path):

@@ -21,6 +21,8 @@ _FEATURES = {
     **{key: tf.io.VarLenFeature(tf.float32) for key in schema.BOX_KEYS},
     schema.CLASS_TEXT: tf.io.VarLenFeature(tf.string),
     schema.CLASS_LABEL: tf.io.VarLenFeature(tf.int64),
+    schema.DIFFICULT: tf.io.VarLenFeature(tf.int64),
+    schema.TRUNCATED: tf.io.VarLenFeature(tf.int64),
 }
 
 
@@ -32,6 +34,7 @@ def parse_example(serialized):
         boxes: float32 [N, 4] ymin, xmin, ymax, xmax, normalized to [0, 1]
         classes: int32 [N] label-map ids (>= 1)
         class_text: string [N] class names
+        difficult, truncated: bool [N] the PASCAL VOC flags (False for records written without them)
         filename, source_id, sha256: string scalars
         height, width: int32 scalars, pixels
     """
@@ -47,10 +50,18 @@ def _decode(parsed):
         return tf.sparse.to_dense(parsed[key])
 
     boxes = tf.stack([dense(key) for key in schema.BOX_KEYS], axis=1)
+    classes = tf.cast(dense(schema.CLASS_LABEL), tf.int32)
+
+    def flag(key):  # absent in records written before the flags existed: False for every box
+        values = dense(key)
+        return tf.cond(tf.size(values) > 0, lambda: values > 0, lambda: tf.zeros_like(classes, tf.bool))
+
     return {
         "image": image,
         "boxes": tf.reshape(boxes, [-1, 4]),
-        "classes": tf.cast(dense(schema.CLASS_LABEL), tf.int32),
+        "classes": classes,
+        "difficult": flag(schema.DIFFICULT),
+        "truncated": flag(schema.TRUNCATED),
         "class_text": dense(schema.CLASS_TEXT),
         "filename": parsed[schema.FILENAME],
         "source_id": parsed[schema.SOURCE_ID],
@@ -64,7 +75,7 @@ def read_examples(path):
     """Iterate over a TFRecord file eagerly, yielding one dict of NumPy/Python values per image.
 
     Keys: ``image`` uint8 [H, W, 3]; ``boxes`` float32 [N, 4] ymin, xmin, ymax, xmax normalized;
-    ``classes`` int32 [N] label-map ids; ``class_text`` list[str]; ``filename``, ``source_id``,
+    ``classes`` int32 [N] label-map ids; ``difficult``, ``truncated`` bool [N]; ``class_text`` list[str]; ``filename``, ``source_id``,
     ``sha256`` str; ``height``, ``width`` int pixels; ``encoded_size`` int bytes of image/encoded.
 
     Raises:
@@ -80,6 +91,8 @@ def read_examples(path):
             "image": example["image"].numpy(),
             "boxes": example["boxes"].numpy(),
             "classes": example["classes"].numpy(),
+            "difficult": example["difficult"].numpy(),
+            "truncated": example["truncated"].numpy(),
             "class_text": [t.decode("utf-8") for t in example["class_text"].numpy()],
             "filename": example["filename"].numpy().decode("utf-8"),
             "source_id": example["source_id"].numpy().decode("utf-8"),

@@ -7,13 +7,17 @@ from typing import NamedTuple
 
 
 class Box(NamedTuple):
-    """One box: class name and float pixel coordinates, clipped to the image (0 <= min < max <= size)."""
+    """One box: class name and float pixel coordinates, clipped to the image (0 <= min < max <= size), and the
+    PASCAL VOC flags: ``difficult`` (hard to recognize; evaluation treats it as "don't care"), ``truncated``
+    (the object extends beyond the box or the image)."""
 
     label: str
     xmin: float
     ymin: float
     xmax: float
     ymax: float
+    difficult: bool = False
+    truncated: bool = False
 
 
 @dataclass

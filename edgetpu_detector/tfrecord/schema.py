@@ -16,9 +16,11 @@ image/key/sha256                   bytes     hex sha256 of image/encoded
 image/object/bbox/xmin|xmax|...    float     [N] box edges normalized to [0, 1] by width/height
 image/object/class/text            bytes     [N] class names, UTF-8
 image/object/class/label           int64     [N] label-map ids (>= 1)
+image/object/difficult             int64     [N] 1: PASCAL VOC "difficult" object (evaluation ignores it)
+image/object/truncated             int64     [N] 1: PASCAL VOC "truncated" object
 =================================  ========  =================================================
-image/format                       bytes     b'jpeg'
-=================================  ========  =================================================
+
+Records written before the two flags existed lack them; readers take 0 for every box then.
 
 Image bytes follow ``edgetpu_detector.images.jpeg`` (RGB JPEG passed through byte for byte, anything else
 re-encoded). Imports no TensorFlow: the encoding workers use it.
@@ -42,6 +44,8 @@ YMIN = "image/object/bbox/ymin"
 YMAX = "image/object/bbox/ymax"
 CLASS_TEXT = "image/object/class/text"
 CLASS_LABEL = "image/object/class/label"
+DIFFICULT = "image/object/difficult"
+TRUNCATED = "image/object/truncated"
 BOX_KEYS = (YMIN, XMIN, YMAX, XMAX)  # the box layout everywhere in the project: ymin, xmin, ymax, xmax
 
 
@@ -72,4 +76,6 @@ def example_features(record: ImageRecord, names_to_ids: dict[str, int], encoded:
         YMAX: ("float", [b.ymax / height for b in boxes]),
         CLASS_TEXT: ("bytes", [b.label.encode("utf-8") for b in boxes]),
         CLASS_LABEL: ("int", [names_to_ids[b.label] for b in boxes]),
+        DIFFICULT: ("int", [int(b.difficult) for b in boxes]),
+        TRUNCATED: ("int", [int(b.truncated) for b in boxes]),
     }

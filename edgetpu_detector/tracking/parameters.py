@@ -58,20 +58,20 @@ class Parameter:
 
     def normalize(self, value):
         """Canonical text of a value, equal for equal values however they are written: numbers as Python
-        floats (``300``, ``"300.0"`` and ``3e2`` -> ``"300.0"``), booleans ``true``/``false``, lists as sorted
-        lowercase sets, existing paths absolute. Unparsable values are kept as stripped text, so the step
-        itself reports them."""
+        floats whatever the parameter's kind (``300``, ``"300.0"`` and ``3e2`` -> ``"300.0"``; ``max_detections``
+        takes ``auto`` or a number), booleans ``true``/``false``, lists as sorted lowercase sets, existing paths
+        absolute. Other values are kept as stripped text, so the step itself reports bad ones."""
         text = str(value).strip()
-        if self.kind in ("int", "float") or self.type == "float":
-            try:
-                return repr(float(text))
-            except ValueError:
-                return text
         if self.kind == "list":
             return ",".join(sorted({item.lower() for item in parse_list(text)}))
         if self.kind == "path" and text and Path(text).expanduser().exists():
             return str(Path(text).expanduser().resolve())
-        if self.kind == "bool" or text.isalpha():  # a text parameter's "1" stays "1"
+        if self.kind != "bool":
+            try:
+                return repr(float(text))
+            except ValueError:
+                pass
+        if self.kind == "bool" or text.isalpha():  # a text parameter's "1" is a number, not a boolean
             try:
                 return "true" if parse_bool(text) else "false"
             except ValueError:

@@ -3,9 +3,9 @@ driver's parameters each receives -- derived from the MLproject declarations, no
 from edgetpu_detector.tracking.parameters import entry_point_parameters
 from edgetpu_detector.tracking.store import PROJECT_DIR
 
-STEPS = ("preprocess", "retrain", "evaluate", "convert")
+STEPS = ("preprocess", "retrain", "convert", "evaluate")
 # Run ids a step receives from the steps before it: {parameter: step whose run it names}.
-UPSTREAM = {"data_run_id": "preprocess", "model_run_id": "retrain"}
+UPSTREAM = {"data_run_id": "preprocess", "model_run_id": "retrain", "convert_run_id": "convert"}
 # Step parameters the runner sets itself (a persistent work folder, see ``StepRunner``).
 RUNNER_PARAMETERS = frozenset({"output_dir"})
 # Parameters of ``main`` that no step takes: they steer the driver.

@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from edgetpu_detector.data.synthetic import voc_xml
+from edgetpu_detector.data.formats.labelimg_writers import voc_xml
 
 W, H = 100, 80
 

@@ -170,9 +170,11 @@ def test_playing_cards_voc_and_csv_agree(shared_dir):
     assert set(suffixes) == {".JPG", ".jpg"}  # mixed extensions, all found
 
     def boxes(ds):
-        return {r.relpath: sorted(r.boxes) for r in ds.train + ds.test}
+        return {r.relpath: sorted(tuple(b)[:5] for b in r.boxes) for r in ds.train + ds.test}
 
     assert boxes(voc) == boxes(from_csv)
+    # VOC carries the <truncated> flags (34 objects in the XML); the CSV cannot say
+    assert [sum(b.truncated for r in ds.train + ds.test for b in r.boxes) for ds in (voc, from_csv)] == [34, 0]
 
 
 def test_license_plates_issues_and_accounting(shared_dir, tmp_path):
@@ -185,3 +187,90 @@ def test_license_plates_issues_and_accounting(shared_dir, tmp_path):
     first = next(w for w in result.warnings if w["file"].endswith("dayride_type1_001.mp4#t=1055.jpg")
                  and w["code"] == "unusual_name")
     assert first["problem"] == "file name has '#', '='"
+
+
+def _write_with_labelimg(fmt, root, annotations, one_file=False):
+    """Save every image as LabelImg 1.8.6's GUI would, with its own writers (tests/labelimg_tools.py)."""
+    from tests.labelimg_tools import write_labelimg
+
+    classes = []  # LabelImg's class list grows as boxes are saved; YOLO's classes.txt is written from it
+    for split, items in annotations.items():
+        for a in items:
+            objects = [(o.name, o.xmin, o.ymin, o.xmax, o.ymax, o.difficult) for o in a.objects]
+            write_labelimg(fmt, root / split / a.filename, a.width, a.height, objects, classes,
+                           save_dir=root / split / "labels" if fmt == "createml" else None,
+                           createml_file=root / split / "annotations.json" if one_file else None)
+
+
+def _write_labelme(root, annotations):
+    """labelme's LabelFile layout (labelme/_label_file.py: write_label_file), JSON in an ``annotations/`` folder
+    beside the images: labelme itself cannot be imported here (it needs Qt and onnxruntime)."""
+    for split, items in annotations.items():
+        (root / split / "annotations").mkdir()
+        for a in items:
+            shapes = [{"label": o.name, "points": [[o.xmax, o.ymax], [o.xmin, o.ymin]], "group_id": None,
+                       "description": "", "shape_type": "rectangle", "flags": {}, "mask": None} for o in a.objects]
+            doc = {"version": "5.5.0", "flags": {}, "shapes": shapes, "imagePath": f"..\\{a.filename}",
+                   "imageData": None, "imageHeight": a.height, "imageWidth": a.width}
+            (root / split / "annotations" / (Path(a.filename).stem + ".json")).write_text(json.dumps(doc, indent=2))
+
+
+@pytest.mark.parametrize("name", ["voc", "yolo", "createml", "createml_one_file", "labelme"])
+def test_labelimg_formats_and_labelme_give_the_same_records(fruit, tmp_path, name):
+    """LabelImg's three save formats (written by LabelImg's own writers: per-image CreateML files in a separate
+    save folder, or one annotations.json per folder) and labelme give fruit_nuts' records, box for box."""
+    source, reference, annotations = fruit
+    data = tmp_path / "data"
+    _copy_images(source, data)
+    if name == "labelme":
+        _write_labelme(data, annotations)
+    else:
+        _write_with_labelimg(name.split("_")[0], data, annotations, one_file=name.endswith("one_file"))
+    fmt = name.split("_")[0]
+    assert detect_format(data) == fmt
+    result = preprocess(data, tmp_path / "out", progress=False, num_workers=1)
+    assert (result.format, result.num_train, result.num_test) == (fmt, 16, 2)
+    assert result.counts["boxes_in"] == 164 == result.counts["boxes_kept"]
+    assert {w["code"] for w in result.warnings} <= ({"box_clipped"} if fmt == "yolo" else set())
+    got, want = _by_name(result), _by_name(reference)
+    assert sorted(got) == sorted(want)
+    for filename, (split, example) in want.items():
+        other_split, other = got[filename]
+        assert other_split == split and other["sha256"] == example["sha256"]
+        assert other["class_text"] == example["class_text"]
+        np.testing.assert_allclose(other["boxes"], example["boxes"], atol=2e-6 if fmt == "yolo" else 1e-6)
+        assert not other["difficult"].any()
+
+
+def test_labelme_shapes_paths_and_createml_defects(tmp_path, shared_dir):
+    image = shared_dir / "datasets/fruit_nuts/data/images/test/10.jpg"
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    (data / "json").mkdir()
+    shutil.copyfile(image, data / "images/a.jpg")
+    shapes = [{"label": "fig", "shape_type": "polygon", "points": [[10, 20], [50, 5], [30, 60]], "flags": {}},
+              {"label": "fig", "shape_type": "circle", "points": [[100, 100], [120, 100]], "flags": {}},
+              {"label": "date", "shape_type": "rectangle", "points": [[300, 200], [200, 100]],
+               "flags": {"difficult": True}}]
+    (data / "json/a.json").write_text(json.dumps({"shapes": shapes, "imagePath": "../images/a.jpg",
+                                                  "imageHeight": 600, "imageWidth": 800}))
+    (data / "json/outside.json").write_text(json.dumps({"shapes": [], "imagePath": "../../x.jpg"}))
+    dataset = discover_dataset(data, format="labelme", test_fraction=0.0)
+    (record,) = dataset.train
+    assert [tuple(b) for b in record.boxes] == [("fig", 10.0, 5.0, 50.0, 60.0, False, False),
+                                                ("date", 200.0, 100.0, 300.0, 200.0, True, False)]
+    codes = Counter(w["code"] for w in dataset.warnings)
+    assert codes == {"polygon": 1, "shape_unsupported": 1, "path_outside_dataset": 1}
+    assert dataset.counts["boxes_in"] == 3 == dataset.counts["boxes_kept"] + dataset.counts["boxes_skipped"]
+
+    createml = tmp_path / "createml"
+    (createml / "images").mkdir(parents=True)
+    shutil.copyfile(image, createml / "images/a.jpg")
+    (createml / "images/annotations.json").write_text(json.dumps([
+        {"image": "a.jpg", "annotations": [{"label": "fig", "coordinates": {"x": 30, "y": 40, "width": 20,
+                                                                          "height": "?"}}]},
+        {"annotations": []}]))
+    dataset = discover_dataset(createml, test_fraction=0.0)
+    assert dataset.format == "createml" and dataset.train[0].boxes == []
+    assert Counter(w["code"] for w in dataset.warnings) == {"box_invalid": 1, "annotation_invalid": 1,
+                                                            "no_objects": 1}

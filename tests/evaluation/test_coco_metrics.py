@@ -86,3 +86,35 @@ def test_agrees_with_pycocotools_on_real_annotations(shared_dir, tmp_path):
     assert ours["mAP"] == pytest.approx(evaluator.stats[0], abs=1e-9)
     assert ours["AP50"] == pytest.approx(evaluator.stats[1], abs=1e-9)
     assert ours["AR100"] == pytest.approx(evaluator.stats[8], abs=1e-9)
+
+
+REGULAR, DIFFICULT = [0.1, 0.1, 0.4, 0.4], [0.5, 0.5, 0.9, 0.9]
+
+
+@pytest.mark.parametrize("flagged, ap50", [(True, 1.0), (False, (51 + 50 * 2 / 3) / 101)])
+def test_detections_on_a_difficult_box_are_neither_true_nor_false_positives(flagged, ap50):
+    """Two detections on the difficult box outrank the one on the regular box. Difficult: both are ignored (any
+    number may fall on it, as in the VOC devkit), the regular box is found first: AP 1. Not flagged: true
+    positive, duplicate (false positive), true positive: precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1; COCO's
+    101-point interpolated AP = (51 x 1 + 50 x 2/3) / 101."""
+    image = _image([REGULAR, DIFFICULT], [1, 1], [DIFFICULT, DIFFICULT, REGULAR], [1, 1, 1], [0.9, 0.8, 0.7])
+    image["gt_difficult"] = np.array([False, flagged])
+    from edgetpu_detector.evaluation.coco_metrics import coco_evaluation
+
+    evaluation = coco_evaluation([image], {"cat": 1})
+    assert evaluation.metrics["AP50"] == pytest.approx(ap50, abs=1e-9)
+    assert evaluation.metrics["mAP"] == pytest.approx(ap50, abs=1e-9)  # exact boxes: every IoU threshold alike
+    assert evaluation.num_difficult == int(flagged)
+    assert sorted(evaluation.tp_scores) == ([0.7] if flagged else pytest.approx([0.7, 0.9]))
+    assert len(evaluation.fp_scores) == (0 if flagged else 1)
+
+
+def test_a_difficult_box_is_matched_by_the_standard_iou_not_the_crowd_overlap():
+    """A small detection inside the difficult box: IoU 0.04 / 0.16 = 0.25 (pycocotools' crowd overlap,
+    intersection over the detection's area, would be 1 and excuse it). It stays a false positive ahead of the
+    true positive: precision 1/2 at recall 1, AP50 = 0.5."""
+    small = [0.6, 0.6, 0.8, 0.8]
+    image = _image([REGULAR, DIFFICULT], [1, 1], [small, REGULAR], [1, 1], [0.95, 0.7])
+    image["gt_difficult"] = np.array([False, True])
+    metrics, _ = coco_metrics([image], {"cat": 1})
+    assert metrics["AP50"] == pytest.approx(0.5, abs=1e-9)

@@ -6,7 +6,7 @@ import pytest
 
 from edgetpu_detector.evaluation.coco_metrics import coco_evaluation
 from edgetpu_detector.evaluation.confusion import confusion_matrix, image_errors
-from edgetpu_detector.evaluation.evaluate import quantization_drop
+from edgetpu_detector.evaluation.result import form_gaps
 from edgetpu_detector.evaluation.forms import FORMS, parse_forms
 from edgetpu_detector.evaluation.plots import plot_confusion_matrix, plot_pr_curves, plot_score_histogram
 
@@ -45,19 +45,20 @@ def test_each_detection_matches_one_ground_truth_box():
     assert image_errors(perfect) == 0 < image_errors(duplicate)
 
 
-def test_quantization_drop_in_ap_points():
-    metrics = {"keras": {"mAP": 0.50, "AP50": 0.80}, "float_tflite": {"mAP": 0.48, "AP50": 0.79},
-               "int8_tflite": {"mAP": 0.45, "AP50": 0.78}}
-    drop = quantization_drop(metrics)
-    assert drop["int8_ap_drop"] == pytest.approx(3.0) and drop["int8_ap50_drop"] == pytest.approx(1.0)
-    assert quantization_drop({"keras": metrics["keras"], "int8_tflite": metrics["int8_tflite"]})[
-        "int8_ap_drop"] == pytest.approx(5.0)
-    assert quantization_drop({"keras": metrics["keras"]}) == {}
+def test_gaps_between_forms_in_ap_points():
+    metrics = {"int8_tflite": {"mAP": 0.45, "AP50": 0.78}, "float_tflite": {"mAP": 0.48, "AP50": 0.79},
+               "keras": {"mAP": 0.50, "AP50": 0.80}}
+    gaps = form_gaps(metrics)
+    assert gaps["int8_ap_drop"] == pytest.approx(3.0) and gaps["int8_ap50_drop"] == pytest.approx(1.0)
+    assert gaps["keras_gap"] == pytest.approx(5.0) and gaps["keras_ap50_gap"] == pytest.approx(2.0)
+    assert form_gaps({"keras": metrics["keras"], "int8_tflite": metrics["int8_tflite"]}) == {
+        "keras_gap": pytest.approx(5.0), "keras_ap50_gap": pytest.approx(2.0)}
+    assert form_gaps({"keras": metrics["keras"]}) == {}
 
 
 def test_form_names():
     assert parse_forms("all") == FORMS
-    assert parse_forms("int8_tflite, keras") == ("int8_tflite", "keras")
+    assert parse_forms("keras, int8_tflite") == ("int8_tflite", "keras")  # the deployed model first
     with pytest.raises(ValueError, match="onnx"):
         parse_forms("keras,onnx")
 
@@ -86,3 +87,17 @@ def test_charts_become_tensorboard_images(tmp_path):
     tags = [(value.tag, event.step) for event in tf.compat.v1.train.summary_iterator(str(event_file))
             for value in event.summary.value]
     assert tags == [("eval/score_histogram", 7)]
+
+
+def test_difficult_boxes_are_neither_missed_nor_matched_in_the_confusion_matrix():
+    """Cat at A (regular, missed) and at B (difficult, hit twice): one miss, no false alarm, no match."""
+    image = _image([A, B], [CAT, CAT], [B, B, D], [CAT, DOG, CAT], [0.9, 0.8, 0.7])
+    image["gt_difficult"] = np.array([False, True])
+    matrix = confusion_matrix([image], num_classes=2, score_threshold=0.5)
+    expected = np.zeros((3, 3), int)
+    expected[CAT, 0] = 1    # A missed
+    expected[0, CAT] = 1    # the detection at D is a false alarm; the two on B count nowhere
+    np.testing.assert_array_equal(matrix, expected)
+    assert image_errors(image, 0.5) == 2
+    del image["gt_difficult"]
+    assert confusion_matrix([image], 2, score_threshold=0.5)[CAT, CAT] == 1 and image_errors(image, 0.5) == 3  # A missed, 2 false alarms

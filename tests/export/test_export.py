@@ -14,7 +14,8 @@ import pytest
 import tensorflow as tf
 
 from edgetpu_detector.export.frozen_graph import FROZEN_OUTPUT_TENSORS, export_frozen_graph, load_frozen_graph
-from edgetpu_detector.export.postprocess_op import TFLITE_OUTPUT_NAMES, TFLITE_POSTPROCESS_OP
+from edgetpu_detector.tflite.detection_postprocess import OUTPUT_NAMES as TFLITE_OUTPUT_NAMES
+from edgetpu_detector.tflite.detection_postprocess import POSTPROCESS_OP as TFLITE_POSTPROCESS_OP
 from edgetpu_detector.export.saved_model import SERVING_INPUT, SERVING_OUTPUTS, export_saved_model
 from edgetpu_detector.export.tflite_converter import convert_float_tflite, convert_int8_tflite
 from edgetpu_detector.inference.tflite_detector import TFLiteDetector
@@ -60,7 +61,7 @@ def exports(detector, tmp_path_factory):
         "saved_model": export_saved_model(model, config, root / "saved_model", nms=NMS),
         "frozen": export_frozen_graph(model, config, root / "frozen", nms=NMS),
         # Regular (per-class) NMS so that the float model's detections are comparable with the SavedModel.
-        "float": convert_float_tflite(model, config, root / "model_float.tflite", nms=NMS, use_regular_nms=True),
+        "float": convert_float_tflite(model, config, root / "model_float.tflite", nms=NMS),
         "int8": convert_int8_tflite(model, config, calibration, root / "model_int8.tflite", nms=NMS),
         "root": root,
     }

@@ -29,7 +29,7 @@ def forms(tmp_path_factory):
     model, config = random_detector(SIZE, 2)
     root = tmp_path_factory.mktemp("forms")
     return {"model": model, "config": config,
-            "tflite": convert_float_tflite(model, config, root / "model_float.tflite", NMS, use_regular_nms=True),
+            "tflite": convert_float_tflite(model, config, root / "model_float.tflite", NMS),
             "saved_model": export_saved_model(model, config, root / "saved_model", NMS), "root": root}
 
 

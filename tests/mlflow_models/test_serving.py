@@ -42,7 +42,7 @@ from edgetpu_detector.ssd.postprocess import NMSConfig
 from tests.detector_helpers import random_detector
 
 SIZE = 128
-NMS = NMSConfig(score_threshold=0.1, iou_threshold=0.6, max_detections=10, max_detections_per_class=10)
+NMS = NMSConfig(nms_score_threshold=0.1, iou_threshold=0.6, max_detections=10, max_detections_per_class=10)
 SCORE_THRESHOLD = 0.3  # the served default, above the model's own 0.1
 TFLITE_NAME = "detector_tflite"
 SAVED_MODEL_NAME = "detector_saved_model"

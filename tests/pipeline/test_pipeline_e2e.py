@@ -2,7 +2,7 @@
 MLflow tracking server.
 
 The module starts ``mlflow server`` on 127.0.0.1 (SQLite backend, local artifact root served with
-``--serve-artifacts``, MLflow's basic-auth app) and runs preprocess -> retrain -> evaluate -> convert through
+``--serve-artifacts``, MLflow's basic-auth app) and runs preprocess -> retrain -> convert -> evaluate through
 the driver on ``../shared/datasets/fruit_nuts`` with a small input size and few steps, authenticating through
 ``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``. The first run has its training process killed
 with SIGKILL after its first checkpoint; the second run, the same command, reuses preprocess from the cache,
@@ -24,6 +24,7 @@ import time
 import urllib.request
 
 from ai_edge_litert.interpreter import Interpreter
+import mlflow
 from mlflow.tracking import MlflowClient
 import numpy as np
 from PIL import Image
@@ -36,7 +37,7 @@ from edgetpu_detector.tflite.info import tflite_ops
 pytestmark = pytest.mark.slow
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-STEPS = ("preprocess", "retrain", "evaluate", "convert")
+STEPS = ("preprocess", "retrain", "convert", "evaluate")
 # Ops an int8 Edge TPU model may hold besides the int8 builtins: the uint8 -> int8 input QUANTIZE and the
 # DEQUANTIZE ops that feed the float post-processing custom op.
 INT8_TYPES = {"int8", "int32"}
@@ -153,6 +154,8 @@ def pipeline(shared_dir, tracking_server, tmp_path_factory):
     patch = pytest.MonkeyPatch()  # the tests' own client talks to the same server
     for name, value in credentials.items():
         patch.setenv(name, value)
+    previous_uri = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(tracking_server)  # explicit: an earlier module may have set the global one
     data_dir = shared_dir / "datasets/fruit_nuts/data"
     command = [str(PROJECT_DIR / "run.sh"), "-P", f"data_dir={data_dir}"]
     outputs, returncodes = [], []
@@ -187,6 +190,7 @@ def pipeline(shared_dir, tracking_server, tmp_path_factory):
         yield state
     finally:
         patch.undo()
+        mlflow.set_tracking_uri(previous_uri)
 
 
 def test_killed_step_fails_its_run_and_the_pipeline_and_keeps_its_log(pipeline):
@@ -231,17 +235,17 @@ def test_same_settings_spelled_differently_reuse_the_cache(pipeline):
         assert third[step].info.run_id == second[step].info.run_id
         assert f"=== {step}: reused run {second[step].info.run_id}" in pipeline.outputs[2]
     assert not pipeline.children(third_parent)  # nothing ran
-    assert third_parent.data.tags["reused_steps"] == "preprocess,retrain,evaluate,convert"
+    assert third_parent.data.tags["reused_steps"] == "preprocess,retrain,convert,evaluate"
     assert third_parent.data.params["num_steps"] == "30.0"  # the parent keeps what the user typed
     assert third_parent.data.metrics["eval/mAP"] == pipeline.complete()[0].data.metrics["eval/mAP"]
-    assert "steps reused from earlier runs: preprocess, retrain, evaluate, convert" in pipeline.outputs[2]
+    assert "steps reused from earlier runs: preprocess, retrain, convert, evaluate" in pipeline.outputs[2]
 
 
 def test_parent_and_four_child_runs_finished(pipeline):
     output = pipeline.outputs[1]
     parent, children = pipeline.complete()
     assert parent.info.status == "FINISHED"
-    assert set(pipeline.children(parent)) == {"retrain", "evaluate", "convert"}  # preprocess was reused
+    assert set(pipeline.children(parent)) == {"retrain", "convert", "evaluate"}  # preprocess was reused
     assert all(run.info.status == "FINISHED" for run in children.values())
     assert parent.data.params["data_dir"].endswith("fruit_nuts/data")
     assert parent.data.params["num_steps"] == "30"
@@ -252,7 +256,7 @@ def test_parent_and_four_child_runs_finished(pipeline):
 def test_steps_log_their_params_metrics_and_artifacts(pipeline):
     client = pipeline.client
     parent, children = pipeline.complete()
-    pre, train, evaluate, convert = (children[s] for s in STEPS)
+    pre, train, convert, evaluate = (children[s] for s in STEPS)
     assert pre.data.metrics["data/train_images"] == 16 and pre.data.metrics["data/test_images"] == 2
     assert pre.data.metrics["data/train_boxes"] + pre.data.metrics["data/test_boxes"] == 164
     assert train.data.params["image_size"] == "128"
@@ -260,13 +264,16 @@ def test_steps_log_their_params_metrics_and_artifacts(pipeline):
     assert [m.step for m in history][-1] == 30 and all(np.isfinite(m.value) for m in history)
     metrics = evaluate.data.metrics
     assert 0.0 <= metrics["eval/mAP"] <= metrics["eval/AP50"] <= 1.0
-    # Every exported form evaluated on the same pixels; the quantization cost is their difference.
+    # Every exported form evaluated on the same pixels; the headline is the deployed int8 model's.
     for form in ("keras", "saved_model", "float_tflite", "int8_tflite"):
         assert 0.0 <= metrics[f"eval/{form}/mAP"] <= 1.0 and metrics[f"eval/{form}/ms_per_image"] > 0
     assert metrics["eval/saved_model/mAP"] == pytest.approx(metrics["eval/keras/mAP"], abs=1e-6)
-    assert metrics["eval/mAP"] == metrics["eval/keras/mAP"]
+    assert metrics["eval/mAP"] == metrics["eval/int8_tflite/mAP"]
     assert metrics["eval/int8_ap_drop"] == pytest.approx(
         100 * (metrics["eval/float_tflite/mAP"] - metrics["eval/int8_tflite/mAP"]), abs=1e-6)
+    assert metrics["eval/keras_gap"] == pytest.approx(
+        100 * (metrics["eval/keras/mAP"] - metrics["eval/int8_tflite/mAP"]), abs=1e-6)
+    assert evaluate.data.tags["convert_run_id"] == convert.info.run_id
     assert {"eval/AP/date", "eval/AP/fig", "eval/AP/hazelnut", "eval/AR100"} <= set(metrics)
     assert "eval/mAP" in parent.data.metrics
     assert convert.data.tags["edgetpu_compiler"] == "compiler_absent"
@@ -283,7 +290,8 @@ def test_steps_log_their_params_metrics_and_artifacts(pipeline):
             "coco_summary_keras.txt", "coco_summary_int8_tflite.txt"} <= listing(evaluate, "evaluation")
     exported = listing(convert, "export")
     assert {"saved_model", "frozen_inference_graph.pb", "model_float.tflite", "model_int8.tflite",
-            "labels.txt"} <= exported
+            "labels.txt", "deployment.json", "frigate"} <= exported
+    assert listing(convert, "export/frigate") == {"labelmap.txt", "config.yml"}
     assert not any(name.endswith("_edgetpu.tflite") for name in exported)  # never a fake compiled model
 
 
@@ -320,7 +328,7 @@ def test_int8_model_is_edgetpu_ready_and_detects(pipeline, tmp_path):
     # TFLite_Detection_PostProcess decodes boxes without clipping them (as in the TF OD API's and Coral's own
     # SSD models), so the raw output may stick out of the image; our runner clips them to [0, 1].
     raw = detector.detect(image, clip_boxes=False)
-    assert len(raw) > 0  # score threshold 0.01: a barely trained model still proposes boxes
+    assert len(raw) == detector.max_detections  # every slot is a real detection (the op's threshold is 0)
     assert np.all(np.isfinite(raw.boxes))
     ymin, xmin, ymax, xmax = raw.boxes.T
     assert np.all((ymin < ymax) & (xmin < xmax) & (ymin < 1) & (xmin < 1) & (ymax > 0) & (xmax > 0))
@@ -403,10 +411,10 @@ def test_ui_compares_pipelines_by_their_edgetpu_model(pipeline):
     assert tags["edgetpu_compiler"] == "compiler_absent"
     assert tags["edgetpu_compat_verdict"] == steps["convert"].data.tags["edgetpu_compat_verdict"]
     assert tags["base_weights_kind"] == steps["retrain"].data.tags["base_weights_kind"]
-    assert parent.data.metrics["eval/int8_tflite/mAP"] == steps["evaluate"].data.metrics["eval/int8_tflite/mAP"]
+    assert parent.data.metrics["eval/mAP"] == steps["evaluate"].data.metrics["eval/int8_tflite/mAP"]
     assert parent.data.metrics["edgetpu_compat/ops_mapped"] > 0
-    assert "eval/int8_tflite/mAP" in tags["mlflow.note.content"]
-    for step, context in (("retrain", "training"), ("evaluate", "evaluation"), ("convert", "calibration")):
+    assert "eval/mAP" in tags["mlflow.note.content"] and "deployed int8 model" in tags["mlflow.note.content"]
+    for step, context in (("retrain", "training"), ("convert", "calibration"), ("evaluate", "evaluation")):
         (dataset_input,) = steps[step].inputs.dataset_inputs
         assert dataset_input.dataset.digest == fingerprint and dataset_input.dataset.name == "fruit_nuts/data"
         assert {t.key: t.value for t in dataset_input.tags}["mlflow.data.context"] == context
@@ -456,7 +464,7 @@ def test_credentials_appear_nowhere(pipeline, tmp_path):
     secret = PASSWORD.encode()
     assert all(PASSWORD not in output for output in pipeline.outputs)
     runs = client.search_runs([pipeline.experiment_id])
-    assert len(runs) == 8  # 3 parents; preprocess + killed retrain; retrain, evaluate, convert
+    assert len(runs) == 8  # 3 parents; preprocess + killed retrain; retrain, convert, evaluate
     for run in runs:
         text = " ".join([*run.data.params.values(), *run.data.tags.values(), *run.data.metrics])
         assert PASSWORD not in text, run.info.run_id

@@ -67,7 +67,7 @@ def test_without_an_answering_gpu_or_when_told_cpu_the_cpu_build_stays(tmp_path,
         pytest.skip("this machine has a real nvidia-smi")
     out = _run_sh(tmp_path, "test", "-q", gpu=gpu, device=device).stdout
     assert _installs(out) == []  # this environment already holds requirements.txt
-    assert out.splitlines()[-1].endswith(" -m pytest tests -q")
+    assert out.splitlines()[-1].endswith(" -m pytest -q")
 
 
 def test_device_told_gpu_without_nvidia_smi_and_a_bad_value(tmp_path):

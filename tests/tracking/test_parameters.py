@@ -8,9 +8,11 @@ import pytest
 
 from edgetpu_detector.data.preprocess import preprocess
 from edgetpu_detector.evaluation.evaluate import evaluate_detector
+from edgetpu_detector.evaluation.forms import parse_forms
 from edgetpu_detector.export.convert import convert_detector
 from edgetpu_detector.inference.predict import predict
 from edgetpu_detector.ssd.models.ssd import DetectorConfig
+from edgetpu_detector.ssd.postprocess import NMSConfig
 from edgetpu_detector.tflite.edgetpu_compiler import CompilerOptions
 from edgetpu_detector.tracking.parameters import read_project
 from edgetpu_detector.tracking.pipeline import DRIVER_PARAMETERS, RUNNER_PARAMETERS, STEPS, UPSTREAM, step_parameters
@@ -66,13 +68,16 @@ def _check_defaults(entry_point, defaults, renamed=None):
 def test_library_defaults_are_the_mlproject_defaults():
     assert _check_defaults("retrain", {f.name: f.default for f in fields(TrainConfig)}) >= 10
     assert _check_defaults("retrain", {f.name: f.default for f in fields(DetectorConfig)}) == 3
-    assert _check_defaults("preprocess", _defaults(preprocess)) == 5
-    assert _check_defaults("convert", _defaults(convert_detector)) == 2
+    assert _check_defaults("preprocess", _defaults(preprocess)) == 6
+    assert _check_defaults("convert", _defaults(convert_detector)) == 1
+    nms = {f.name: f.default for f in fields(NMSConfig) if f.name != "max_detections"}  # auto: from the data
+    assert _check_defaults("convert", nms) == 3
     assert _check_defaults("convert", {f.name: f.default for f in fields(CompilerOptions)},
                            {"timeout_s": "edgetpu_timeout", "search_delegate": "edgetpu_search_delegate",
-                            "num_segments": "edgetpu_num_segments"}) == 3
-    assert _check_defaults("evaluate", _defaults(evaluate_detector)) == 2
-    assert _check_defaults("predict", _defaults(predict)) == 5
+                            "num_segments": "edgetpu_num_segments",
+                            "min_runtime_version": "edgetpu_min_runtime_version"}) == 4
+    assert parse_forms(PROJECT["evaluate"]["parameters"]["eval_forms"].default) == _defaults(evaluate_detector)["forms"]
+    assert _check_defaults("predict", _defaults(predict)) == 6
 
 
 @pytest.mark.parametrize("entry_point", sorted(PROJECT))
@@ -91,7 +96,7 @@ def test_clis_parse_values_as_mlflow_passes_them():
                                   "--edgetpu-search-delegate", "false", "--edgetpu-num-segments", "2.0"])
     assert args["use_regular_nms"] is True and args["edgetpu_search_delegate"] is False
     assert args["edgetpu_num_segments"] == 2 and args["edgetpu_timeout"] == 600
-    for bad in (["--use-regular-nms", "maybe"], ["--max-detections", "2.5"]):
+    for bad in (["--use-regular-nms", "maybe"], ["--max-classes-per-detection", "2.5"]):
         with pytest.raises(SystemExit):
             parse_args("convert", ["--data-run-id", "a", "--model-run-id", "b", *bad])
 

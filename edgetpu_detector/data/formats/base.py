@@ -12,6 +12,7 @@ resolved through links and must still lie inside the dataset folder.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import json
 import math
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -25,7 +26,9 @@ _SPLIT_ALIASES = {"train": "train", "training": "train", "test": "test", "testin
 @dataclass
 class RawObject:
     """One object as written: class name unstripped; coordinates float (NaN when missing or not a number),
-    pixels unless ``normalized`` (fractions of the image width/height); ``raw`` is the text as written."""
+    pixels unless ``normalized`` (fractions of the image width/height); ``raw`` is the text as written;
+    ``difficult`` / ``truncated``: the PASCAL VOC flags (LabelImg's "difficult" checkbox), False where the
+    format cannot say."""
 
     name: str
     xmin: float
@@ -35,7 +38,10 @@ class RawObject:
     normalized: bool = False
     polygon: bool = False
     raw: str = ""
-    problem: str = ""  # set by the reader when the class cannot be named (unknown index/category): skipped
+    problem: str = ""  # set by the reader when the object cannot be used (e.g. unknown class index): skipped
+    problem_code: str = "label_not_in_map"  # the issue code reported with ``problem``
+    difficult: bool = False
+    truncated: bool = False
 
 
 @dataclass
@@ -146,3 +152,26 @@ def list_files(data_dir: Path, predicate) -> list[Path]:
 def is_image_file(path: Path) -> bool:
     """True for a file name with an image extension (case-insensitive)."""
     return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+MAX_JSON_BYTES = 256 * 1024 * 1024  # far above any annotation file (labelme's embed the image: ~1.4 x its size)
+
+
+def file_head(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of a file, without a UTF-8 BOM and leading whitespace; b"" when unreadable."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(size).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return b""
+
+
+def load_json(path: Path, max_bytes: int = MAX_JSON_BYTES):
+    """Parse a JSON annotation file (UTF-8, BOM allowed).
+
+    Raises:
+        ValueError: larger than ``max_bytes`` (refused unread) or not JSON; OSError: unreadable.
+    """
+    if path.stat().st_size > max_bytes:
+        raise ValueError(f"larger than {max_bytes} bytes")
+    return json.loads(path.read_text(encoding="utf-8-sig"))

@@ -3,9 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgetpu_detector.data.formats import cloud_annotations, coco, csv_labels, tfrecord_input, voc, yolo
+from edgetpu_detector.data.formats import (
+    cloud_annotations,
+    coco,
+    createml,
+    csv_labels,
+    labelme,
+    tfrecord_input,
+    voc,
+    yolo,
+)
 
-READERS = {module.NAME: module for module in (voc, cloud_annotations, coco, csv_labels, yolo, tfrecord_input)}
+READERS = {module.NAME: module for module in (voc, cloud_annotations, coco, createml, labelme, csv_labels, yolo,
+                                               tfrecord_input)}
 FORMAT_NAMES = tuple(READERS)
 
 
@@ -24,6 +34,6 @@ def detect_format(data_dir) -> str:
     found = detect_formats(data_dir)
     if not found:
         raise ValueError(f"{data_dir}: no annotations found in any known format ({', '.join(FORMAT_NAMES)}): "
-                         "expected .xml, _annotations.json, COCO .json, tutorial .csv, YOLO .txt + classes.txt "
-                         "or .record files")
+                         "expected .xml, _annotations.json, COCO .json, CreateML .json, labelme .json, tutorial .csv, "
+                         "YOLO .txt + classes.txt or .record files")
     return found[0]

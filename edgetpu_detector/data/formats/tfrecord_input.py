@@ -4,7 +4,7 @@ Files: ``*.record``, ``*.tfrecord`` and sharded ``*.record-00000-of-00004`` (the
 ``open_sharded_output_tfrecords`` names). Each tf.train.Example must hold ``image/encoded`` and the
 normalized ``image/object/bbox/{xmin,ymin,xmax,ymax}``; class names come from
 ``image/object/class/text`` or, when absent, from ``image/object/class/label`` through the given label
-map. The image bytes stay in the source file (the record's byte offset is kept) and go through the
+map; ``image/object/difficult`` and ``image/object/truncated`` are carried when present. The image bytes stay in the source file (the record's byte offset is kept) and go through the
 same checks and the same JPEG pass-through rule as image files. The split comes from the file name.
 """
 from __future__ import annotations
@@ -57,6 +57,7 @@ def read(data_dir: Path, ids_to_names: dict | None = None):
                 count = max(len(e) for e in edges)
                 texts = [t.decode("utf-8", "replace") for t in features.get(schema.CLASS_TEXT, [])]
                 labels = features.get(schema.CLASS_LABEL, [])
+                difficult, truncated = features.get(schema.DIFFICULT, []), features.get(schema.TRUNCATED, [])
                 objects = []
                 for i in range(count):
                     values = [e[i] if i < len(e) else float("nan") for e in edges]
@@ -70,7 +71,8 @@ def read(data_dir: Path, ids_to_names: dict | None = None):
                         problem = (f"class id {labels[i] if i < len(labels) else None} has no class text and "
                                    "is not in the given label map")
                     objects.append(RawObject(name, *values, normalized=True, raw=f"{where} box #{i + 1}",
-                                             problem=problem))
+                                             problem=problem, difficult=bool(difficult[i:i + 1] and difficult[i]),
+                                             truncated=bool(truncated[i:i + 1] and truncated[i])))
                 source_id = _text(features, schema.SOURCE_ID)
                 filename = _text(features, schema.FILENAME) or Path(source_id).name or f"{stem}-{index}"
                 height = (features.get(schema.HEIGHT) or [None])[0]

@@ -2,7 +2,7 @@
 
 Images are looked for beside each XML and in the image folder beside an annotation folder
 (``annotations``/``annots``/``Annotations``/``xml``/``labels`` -> ``images``/``JPEGImages``/``imgs``), by
-the XML's ``<filename>`` and then by the XML's own stem. Parsing is edgetpu_detector.data.formats.voc_xml's (DTD/entities rejected).
+the XML's ``<filename>`` and then by the XML's own stem. ``<difficult>`` and ``<truncated>`` are carried. Parsing is edgetpu_detector.data.formats.voc_xml's (DTD/entities rejected).
 """
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def read(data_dir: Path, files=None):
         except OSError as exc:
             yield Unreadable(path, "annotation_invalid", f"cannot be read: {exc}")
             continue
-        objects = [RawObject(o.name, o.xmin, o.ymin, o.xmax, o.ymax, polygon=o.polygon, raw=o.raw)
-                   for o in annotation.objects]
+        objects = [RawObject(o.name, o.xmin, o.ymin, o.xmax, o.ymax, polygon=o.polygon, raw=o.raw,
+                             difficult=o.difficult, truncated=o.truncated) for o in annotation.objects]
         yield RawAnnotation(source=path, image_name=annotation.filename, search_dirs=image_dirs(path.parent),
                             width=annotation.width, height=annotation.height, objects=objects,
                             split=split_of_path(path, data_dir))
