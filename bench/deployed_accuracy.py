@@ -12,8 +12,9 @@ evaluate step's own code (same test split, same pixels):
 * ``fast_k3``: fast NMS with ``max_classes_per_detection=3`` (datasets with >= 3 classes).
 
 Reported per variant: mAP@[.5:.95] and AP50 of the int8 and float TFLite models (and, for ``regular``, the
-SavedModel), the Keras model's per-class mAP for reference, int8 / Keras, and the int8 model's median latency
-on one CPU thread (``--runs`` invocations). Writes JSON with ``--out``.
+SavedModel), the Keras model's per-class mAP for reference, int8 / Keras, and the int8 models' median latency
+on one CPU thread (``--runs`` invocations each, the variants timed in turn on a real test image). Writes JSON
+with ``--out``.
 
 Usage: python -m bench.deployed_accuracy [--datasets raccoon,playing_cards,fruit_nuts] [--num-steps 300]
 """
@@ -28,8 +29,10 @@ import tempfile
 import time
 
 import numpy as np
+import tensorflow as tf
 
 from edgetpu_detector.data.preprocess import preprocess
+from edgetpu_detector.evaluation.dataset import evaluation_dataset
 from edgetpu_detector.evaluation.evaluate import evaluate_detector
 from edgetpu_detector.export.convert import convert_detector
 from edgetpu_detector.export.deployment import Deployment, resolve_max_detections
@@ -53,20 +56,29 @@ def variants(slots, num_classes):
     return out
 
 
-def latency_ms(path, runs):
-    """Median ms of one ``invoke`` of a ``.tflite`` on one CPU thread (input set once)."""
-    detector = TFLiteDetector(path, num_threads=1)
-    interpreter = detector.interpreter
-    detail = interpreter.get_input_details()[0]
-    interpreter.set_tensor(detail["index"], np.random.default_rng(0).integers(0, 256, detail["shape"], np.uint8))
-    for _ in range(3):
-        interpreter.invoke()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        interpreter.invoke()
-        times.append(1000 * (time.perf_counter() - started))
-    return statistics.median(times)
+def latencies_ms(paths, image, runs, rounds=10):
+    """``{name: median ms}`` of one ``invoke`` of each ``.tflite`` in ``paths`` (``{name: path}``) on one CPU
+    thread, side by side: ``rounds`` rounds, each timing every model ``runs // rounds`` times in turn, so that a
+    change in the machine's load falls on all of them alike. ``image``: uint8 [H, W, 3], a real test image
+    (with the op's score threshold 0 the post-processing's work does not depend on it; with the old threshold
+    it does)."""
+    interpreters = {}
+    for name, path in paths.items():
+        interpreter = TFLiteDetector(path, num_threads=1).interpreter
+        detail = interpreter.get_input_details()[0]
+        pixels = tf.image.resize(image, detail["shape"][1:3]).numpy().round().clip(0, 255).astype(np.uint8)
+        interpreter.set_tensor(detail["index"], pixels[np.newaxis])
+        for _ in range(3):
+            interpreter.invoke()
+        interpreters[name] = interpreter
+    times = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, interpreter in interpreters.items():
+            for _ in range(max(1, runs // rounds)):
+                started = time.perf_counter()
+                interpreter.invoke()
+                times[name].append(1000 * (time.perf_counter() - started))
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def bench_dataset(name, root, args):
@@ -87,9 +99,13 @@ def bench_dataset(name, root, args):
         result = evaluate_detector(export, root / "model", data.test_record, data.label_map_path,
                                    root / f"eval_{variant}", forms=forms, progress=False)
         row = {form: {k: result.metrics[form][k] for k in ("mAP", "AP50")} for form in result.metrics}
-        row["int8_ms_1_thread"] = latency_ms(export / "model_int8.tflite", args.runs)
         report["variants"][variant] = row
         print(name, variant, json.dumps(row), flush=True)
+    image = next(iter(evaluation_dataset(str(data.test_record), args.image_size)))["original"].numpy()
+    latency = latencies_ms({variant: root / f"export_{variant}" / "model_int8.tflite"
+                            for variant in report["variants"]}, image, args.runs)
+    for variant, ms in latency.items():
+        report["variants"][variant]["int8_ms_1_thread"] = ms
     keras = report["variants"]["regular"]["keras"]
     for row in report["variants"].values():
         row["int8_over_keras_mAP"] = row["int8_tflite"]["mAP"] / max(keras["mAP"], 1e-9)
@@ -101,7 +117,7 @@ def main(argv=None):
     parser.add_argument("--datasets", default="raccoon,playing_cards,fruit_nuts")
     parser.add_argument("--num-steps", type=int, default=300)
     parser.add_argument("--image-size", type=int, default=300)
-    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=400)
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     results = {"load_average_before": os.getloadavg(), "num_steps": args.num_steps, "image_size": args.image_size,
