@@ -8,6 +8,7 @@ import traceback
 
 import mlflow
 
+from edgetpu_detector.core.disk import DiskFull, free_bytes, is_disk_full
 from edgetpu_detector.core.interrupts import interruption_text, raise_on_signals
 from edgetpu_detector.tracking.datasets import log_dataset_input
 from edgetpu_detector.tracking.failures import (ERROR_TAG, ERROR_TYPE_TAG, LOG_ARTIFACTS, STEP_LOG_ENV, STEP_TAGS_ENV,
@@ -28,7 +29,8 @@ def step_run(entry_point):
     The console output is also written to ``logs/<entry_point>.log`` of the run (to the file named by
     ``$EDGETPU_DETECTOR_STEP_LOG`` when the driver sets it, so that the log of a killed step survives). An
     exception leaving the block marks the run FAILED with tags ``error`` (type and message) and
-    ``error_type``, and its traceback goes into the log. SIGINT (Ctrl-C) or SIGTERM marks it KILLED with
+    ``error_type``, and its traceback goes into the log; a full disk is ``DiskFull`` (``edgetpu_detector.core.disk``:
+    one line naming the path, the free space and the space needed). SIGINT (Ctrl-C) or SIGTERM marks it KILLED with
     ``error`` ``Interrupted: interrupted by SIGTERM`` and ``error_type`` ``Interrupted``
     (``edgetpu_detector.core.interrupts``).
 
@@ -56,6 +58,11 @@ def step_run(entry_point):
             except BaseException as error:
                 if _failed(error):
                     write_log_only(traceback.format_exc())
+                    if is_disk_full(error) and not isinstance(error, DiskFull):  # a write no guard named
+                        path = getattr(error, "filename", None) or tmp
+                        full = DiskFull(path, free_bytes(path))
+                        mlflow.set_tags(error_tags(full))
+                        raise full from error
                     mlflow.set_tags(error_tags(error))
                 raise
             finally:

@@ -98,17 +98,18 @@ def main(argv=None):
             _print_failure(failure)
             raise SystemExit(1) from None
         except KeyboardInterrupt as stop:  # SIGINT or SIGTERM, during a step (StepInterrupted) or between
-            where = getattr(stop, "entry_point", None)
+            where, step_run_id = getattr(stop, "entry_point", None), getattr(stop, "run_id", None)
             reason = interruption_text(stop) if where is None else stop.error
             tags = {ERROR_TAG: (f"step {where} interrupted: {reason}" if where else f"Interrupted: {reason}")[:5000]}
             if where:
-                tags |= {"failed_step": where, **({f"{where}_run_id": stop.run_id} if stop.run_id else {})}
+                tags |= {"failed_step": where, **({f"{where}_run_id": step_run_id} if step_run_id else {})}
             mlflow.set_tags(tags)
             mlflow.end_run("KILLED")
+            # (`mlflow run`, when it launched this driver, then marks the pipeline run FAILED over KILLED.)
             print(f"\n=== {where or 'pipeline'} INTERRUPTED: {reason} ===\n"
-                  f"pipeline run {run_id} and the step's run are KILLED.\nRun the same command again to resume: "
-                  "finished steps are reused and training continues from its last checkpoint.",
-                  file=sys.stderr, flush=True)
+                  f"pipeline run {run_id}" + (f" and the {where} run {step_run_id}" if step_run_id else "")
+                  + " stopped.\nRun the same command again to resume: finished steps are reused and training "
+                  "continues from its last checkpoint.", file=sys.stderr, flush=True)
             raise SystemExit(130 if "SIGINT" in reason else 143) from None
         runs = {name: client.get_run(result.run_id) for name, result in results.items()}
         tags = parent_tags(runs, results)

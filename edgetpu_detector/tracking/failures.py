@@ -57,6 +57,11 @@ def record_step_failure(client, run_id, entry_point, log_path=None, interrupted=
     logged = {f.path for f in client.list_artifacts(run_id, LOG_ARTIFACTS)}
     if log_path is not None and log_path.is_file() and f"{LOG_ARTIFACTS}/{log_path.name}" not in logged:
         client.log_artifact(run_id, str(log_path), artifact_path=LOG_ARTIFACTS)
-    if run.info.status in ("RUNNING", "SCHEDULED", "FINISHED"):  # FINISHED, then crashed: not reusable
-        client.set_terminated(run_id, "KILLED" if interrupted else "FAILED")
+    if interrupted:
+        # Also over FAILED: ``mlflow.run`` marks a cancelled run FAILED even when the step ended it KILLED
+        # (its check of the run's state compares the status name with status numbers, so it never matches).
+        if run.info.status != "KILLED":
+            client.set_terminated(run_id, "KILLED")
+    elif run.info.status in ("RUNNING", "SCHEDULED", "FINISHED"):  # FINISHED, then crashed: not reusable
+        client.set_terminated(run_id, "FAILED")
     return error
