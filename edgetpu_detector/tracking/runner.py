@@ -24,7 +24,8 @@ from mlflow.tracking import MlflowClient
 from edgetpu_detector.core.file_lock import file_lock
 from edgetpu_detector.core.interrupts import interruption_text
 from edgetpu_detector.core.paths import cache_root
-from edgetpu_detector.tracking.failures import STEP_LOG_ENV, STEP_TAGS_ENV, record_step_failure
+from edgetpu_detector.tracking.failures import (ERROR_TAG, ERROR_TYPE_TAG, STEP_LOG_ENV, STEP_TAGS_ENV,
+                                                record_step_failure)
 from edgetpu_detector.tracking.parameters import entry_point_parameters, normalize_parameters
 from edgetpu_detector.tracking.step_cache import (
     CACHE_KEY_TAG,
@@ -166,6 +167,9 @@ class StepRunner:
                 if interrupted:
                     raise StepInterrupted(entry_point, None, interrupted, log_path) from None
                 raise
+            if interrupted is None and run.data.tags.get(ERROR_TYPE_TAG) == "Interrupted":
+                # The signal reached the step alone (it recorded it); MLflow then marked the run FAILED.
+                interrupted = run.data.tags.get(ERROR_TAG, "").removeprefix("Interrupted: ")
             error = record_step_failure(self.client, run.info.run_id, entry_point, log_path, interrupted)
             if interrupted:
                 raise StepInterrupted(entry_point, run.info.run_id, error, log_path) from None

@@ -107,13 +107,20 @@ def test_preprocess_full_disk_while_writing_records(store, tmp_path):
         assert code == 0 and run.info.status == "FINISHED", output[-3000:]
 
 
-def test_retrain_full_disk_at_a_checkpoint_resumes_from_the_last_complete_one(store, tmp_path):
+@pytest.fixture(scope="module")
+def retrained(store, tmp_path_factory):
+    """A retrain run with the tests' settings (its output folder kept): (run, output folder)."""
+    reference = tmp_path_factory.mktemp("reference") / "out"
+    code, output, run = store.step("retrain", ["--data-run-id", store.data_run_id, "--output-dir", str(reference),
+                                               *RETRAIN])
+    assert code == 0, output[-3000:]
+    return run, reference
+
+
+def test_retrain_full_disk_at_a_checkpoint_resumes_from_the_last_complete_one(store, retrained, tmp_path):
     """The output folder has room for one checkpoint and a half: the first (step 2) is written, the second
     (step 4) is not. After remounting larger, the same command resumes from step 2."""
-    reference = tmp_path / "reference"
-    code, output, _ = store.step("retrain", ["--data-run-id", store.data_run_id, "--output-dir", str(reference),
-                                             *RETRAIN])
-    assert code == 0, output[-3000:]
+    reference = retrained[1]
     checkpoint_bytes = sum(p.stat().st_size for p in (reference / "checkpoints").glob("ckpt-2.*"))
     others = folder_size(reference / "tensorboard") + folder_size(reference / "detector.json")
     folder = tmp_path / "small"
@@ -150,3 +157,26 @@ def test_artifact_logging_on_a_full_artifact_store(store, tmp_path):
         code, output, run = store.step("preprocess", args, experiment_id=experiment)
         assert code == 0 and run.info.status == "FINISHED", output[-3000:]
         assert (folder / "a" / run.info.run_id / "artifacts" / "data" / "label_map.pbtxt").is_file()
+
+
+def test_convert_full_disk_while_exporting(store, retrained, tmp_path):
+    """TMPDIR holds the downloaded inputs and the exports: room for the inputs and one copy of the weights,
+    where the exports (SavedModel, frozen graph, float and int8 TFLite) need about four."""
+    run, reference = retrained
+    artifacts = Path(run.info.artifact_uri.removeprefix("file://"))
+    data = Path(store.client.get_run(store.data_run_id).info.artifact_uri.removeprefix("file://")) / "data"
+    weights = (reference / "model.weights.h5").stat().st_size
+    inputs = folder_size(artifacts / "model") + folder_size(data)
+    folder = tmp_path / "small"
+    with small_filesystem(folder, inputs + weights + (1 << 20)) as resize:
+        args = ["--data-run-id", store.data_run_id, "--model-run-id", run.info.run_id,
+                "--num-calibration-images", "2"]
+        code, output, failed = store.step("convert", args, TMPDIR=str(folder))
+        assert code != 0
+        match = _disk_full(failed)
+        assert match["path"].startswith(str(folder))
+        assert float(match["needed"]) == pytest.approx(4 * weights / 2**20, abs=0.05)
+        assert not list(folder.rglob("*.tflite"))  # the step's temporary folder is gone
+        resize(inputs + 12 * weights + (64 << 20))
+        code, output, finished = store.step("convert", args, TMPDIR=str(folder))
+        assert code == 0 and finished.info.status == "FINISHED", output[-3000:]
