@@ -131,6 +131,9 @@ case "${1:-}" in
     shift
     run exec "$python" -m mlflow ui --backend-store-uri "$MLFLOW_TRACKING_URI" --host 127.0.0.1 "$@" ;;
   *)
+    # Create the store and the experiment first, under a lock: MLflow itself does it unlocked, and several
+    # pipelines started at once on a fresh store would race (edgetpu_detector/tracking/store_init.py).
+    run "$python" -m tools.init_store "${MLFLOW_EXPERIMENT_NAME:-edgetpu-detector}"
     run exec "$python" -m mlflow run . --env-manager local \
       --experiment-name "${MLFLOW_EXPERIMENT_NAME:-edgetpu-detector}" "$@" ;;
 esac

@@ -16,7 +16,7 @@ package imports only packages below it (checked by import-linter, contracts in `
 ``data``            labelled datasets: formats, checks, split, label map, reports, the preprocess step
 ``tfrecord``        the TF OD API ``tf.Example`` schema: records, encoding, writing, reading, shards
 ``images``          decoding image files (one decoder, one pixel limit), JPEG bytes, arrays, drawing
-``core``            process environment, atomic writes, hashing, parameter values
+``core``            environment, atomic writes, hashing, parameter values, locks, signals, full disks
 ==================  =====================================================================================
 
 Nothing in the library reads ``sys.argv``; below ``tracking`` and ``mlflow_models`` nothing imports MLflow.

@@ -8,8 +8,11 @@ import traceback
 
 import mlflow
 
+from edgetpu_detector.core.disk import DiskFull, free_bytes, is_disk_full
+from edgetpu_detector.core.interrupts import interruption_text, raise_on_signals
 from edgetpu_detector.tracking.datasets import log_dataset_input
-from edgetpu_detector.tracking.failures import LOG_ARTIFACTS, STEP_LOG_ENV, STEP_TAGS_ENV, error_tags
+from edgetpu_detector.tracking.failures import (ERROR_TAG, ERROR_TYPE_TAG, LOG_ARTIFACTS, STEP_LOG_ENV, STEP_TAGS_ENV,
+                                                error_tags)
 from edgetpu_detector.tracking.step_log import tee_output
 from edgetpu_detector.tracking.store import (DATA_ARTIFACTS, EXPORT_ARTIFACTS, MODEL_ARTIFACTS, download_artifacts,
                                              ensure_tracking_uri)
@@ -26,11 +29,15 @@ def step_run(entry_point):
     The console output is also written to ``logs/<entry_point>.log`` of the run (to the file named by
     ``$EDGETPU_DETECTOR_STEP_LOG`` when the driver sets it, so that the log of a killed step survives). An
     exception leaving the block marks the run FAILED with tags ``error`` (type and message) and
-    ``error_type``, and its traceback goes into the log.
+    ``error_type``, and its traceback goes into the log; a full disk is ``DiskFull`` (``edgetpu_detector.core.disk``:
+    one line naming the path, the free space and the space needed). SIGINT (Ctrl-C) or SIGTERM marks it KILLED with
+    ``error`` ``Interrupted: interrupted by SIGTERM`` and ``error_type`` ``Interrupted``
+    (``edgetpu_detector.core.interrupts``).
 
     Yields:
       Path of a temporary folder, removed afterwards (artifacts are logged from it before then).
     """
+    raise_on_signals()
     ensure_tracking_uri()
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(os.environ.get(STEP_LOG_ENV) or Path(tmp) / f"{entry_point}.log")
@@ -40,11 +47,22 @@ def step_run(entry_point):
                 mlflow.set_tags(json.loads(os.environ[STEP_TAGS_ENV]))
             work = Path(tmp) / "work"
             work.mkdir()
+            interrupted = None
             try:
                 yield work
+            except KeyboardInterrupt as error:  # SIGINT or SIGTERM (edgetpu_detector.core.interrupts)
+                interrupted = interruption_text(error)
+                print(f"\n{entry_point}: {interrupted}; run the same command again to resume", flush=True)
+                mlflow.set_tags({ERROR_TAG: f"Interrupted: {interrupted}", ERROR_TYPE_TAG: "Interrupted"})
+                raise
             except BaseException as error:
                 if _failed(error):
                     write_log_only(traceback.format_exc())
+                    if is_disk_full(error) and not isinstance(error, DiskFull):  # a write no guard named
+                        path = getattr(error, "filename", None) or tmp
+                        full = DiskFull(path, free_bytes(path))
+                        mlflow.set_tags(error_tags(full))
+                        raise full from error
                     mlflow.set_tags(error_tags(error))
                 raise
             finally:
@@ -52,6 +70,8 @@ def step_run(entry_point):
                     mlflow.log_artifact(str(log_path), artifact_path=LOG_ARTIFACTS)
                 except Exception as error:  # never hide the step's own error behind a failed upload
                     print(f"{entry_point}: could not upload its log: {error}", flush=True)
+                if interrupted:
+                    mlflow.end_run("KILLED")
 
 
 def fetch_inputs(tmp, data_run_id, model_run_id=None, context="training"):

@@ -10,6 +10,7 @@ from edgetpu_detector.evaluation.evaluate import evaluate_detector
 from edgetpu_detector.evaluation.forms import parse_forms
 from edgetpu_detector.evaluation.tensorboard import write_image_summaries
 from edgetpu_detector.tfrecord.shards import record_file
+from edgetpu_detector.tracking.artifacts import log_artifacts
 from edgetpu_detector.tracking.store import EVAL_ARTIFACTS, metric_key
 from steps._args import parse_args
 from steps._run import fetch_exports, fetch_inputs, step_run
@@ -26,9 +27,9 @@ def main(argv=None):
         mlflow.log_metrics({metric_key(name): value for name, value in result.mlflow_metrics().items()})
         mlflow.set_tags({"eval_forms": ",".join(result.metrics), "eval_headline_form": result.headline_form})
         for path in result.files:
-            mlflow.log_artifact(str(path), artifact_path=EVAL_ARTIFACTS)
+            log_artifacts(path, EVAL_ARTIFACTS)
         pictures = [p for p in result.files if p.suffix == ".png"]
-        mlflow.log_artifacts(str(write_image_summaries(pictures, tmp / "tensorboard")), artifact_path="tensorboard")
+        log_artifacts(write_image_summaries(pictures, tmp / "tensorboard"), "tensorboard")
         print("\n".join(result.summary()))
 
 

@@ -3,8 +3,9 @@
 Each step runs through ``mlflow.run(..., env_manager="local")`` as a child run of this (parent) run, or is
 reused from an earlier FINISHED run with the same parameters, code and inputs
 (``edgetpu_detector.tracking.step_cache``); each step's run id is passed to the steps that read its
-artifacts. A failed step fails this run too; running the driver again reuses what finished and resumes
-training from its last checkpoint.
+artifacts. A failed step fails this run too; SIGINT (Ctrl-C) or SIGTERM ends the step's run and this one
+KILLED with the reason; either way running the driver again reuses what finished and resumes training from
+its last checkpoint.
 """
 import edgetpu_detector.core.env  # noqa: F401
 
@@ -14,6 +15,7 @@ import sys
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from edgetpu_detector.core.interrupts import interruption_text, raise_on_signals
 from edgetpu_detector.tracking.failures import ERROR_TAG
 from edgetpu_detector.tracking.pipeline import STEPS, run_pipeline
 from edgetpu_detector.tracking.redact import redact_uri
@@ -70,6 +72,7 @@ def _print_done(run_id, results, runs, metrics):
 
 
 def main(argv=None):
+    raise_on_signals()
     args = parse_args("main", argv, __doc__)
     if args["data_dir"]:
         args["data_dir"] = str(Path(args["data_dir"]).expanduser().resolve())
@@ -94,9 +97,20 @@ def main(argv=None):
                              "failed_step": failure.entry_point, f"{failure.entry_point}_run_id": failure.run_id})
             _print_failure(failure)
             raise SystemExit(1) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:  # SIGINT or SIGTERM, during a step (StepInterrupted) or between
+            where, step_run_id = getattr(stop, "entry_point", None), getattr(stop, "run_id", None)
+            reason = interruption_text(stop) if where is None else stop.error
+            tags = {ERROR_TAG: (f"step {where} interrupted: {reason}" if where else f"Interrupted: {reason}")[:5000]}
+            if where:
+                tags |= {"failed_step": where, **({f"{where}_run_id": step_run_id} if step_run_id else {})}
+            mlflow.set_tags(tags)
             mlflow.end_run("KILLED")
-            raise
+            # (`mlflow run`, when it launched this driver, then marks the pipeline run FAILED over KILLED.)
+            print(f"\n=== {where or 'pipeline'} INTERRUPTED: {reason} ===\n"
+                  f"pipeline run {run_id}" + (f" and the {where} run {step_run_id}" if step_run_id else "")
+                  + " stopped.\nRun the same command again to resume: finished steps are reused and training "
+                  "continues from its last checkpoint.", file=sys.stderr, flush=True)
+            raise SystemExit(130 if "SIGINT" in reason else 143) from None
         runs = {name: client.get_run(result.run_id) for name, result in results.items()}
         tags = parent_tags(runs, results)
         metrics = parent_metrics(runs)

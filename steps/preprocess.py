@@ -9,9 +9,11 @@ from pathlib import Path
 
 import mlflow
 
+from edgetpu_detector.core.disk import disk_full_guard, folder_size
 from edgetpu_detector.core.hashing import content_fingerprint, short_fingerprint
 from edgetpu_detector.data.preprocess import preprocess
 from edgetpu_detector.data.synthetic import make_synthetic_dataset
+from edgetpu_detector.tracking.artifacts import log_artifacts
 from edgetpu_detector.tracking.datasets import dataset_display_name, log_dataset_input
 from edgetpu_detector.tracking.store import DATA_ARTIFACTS, metric_key
 from steps._args import parse_args
@@ -35,13 +37,15 @@ def main(argv=None):
             fingerprint = content_fingerprint(data_dir)
             mlflow.set_tags({"dataset_fingerprint": short_fingerprint(fingerprint), "dataset_name": name})
             log_dataset_input(name, fingerprint, source, context="source")
-        result = preprocess(data_dir, tmp / DATA_ARTIFACTS, test_fraction=args["test_fraction"], seed=args["seed"],
-                            label_map_path=args["label_map"].strip() or None, format=args["format"],
-                            num_shards=args["num_shards"], num_workers=args["num_workers"],
-                            ignore_difficult=args["ignore_difficult"])
+        # The records hold the images' JPEG bytes: about the dataset's size.
+        with disk_full_guard(tmp / DATA_ARTIFACTS, lambda: folder_size(data_dir)):
+            result = preprocess(data_dir, tmp / DATA_ARTIFACTS, test_fraction=args["test_fraction"],
+                                seed=args["seed"], label_map_path=args["label_map"].strip() or None,
+                                format=args["format"], num_shards=args["num_shards"],
+                                num_workers=args["num_workers"], ignore_difficult=args["ignore_difficult"])
         mlflow.log_metrics({metric_key(name): value for name, value in result.metrics().items()})
         mlflow.set_tags({"split_source": result.split_source, "format": result.format})
-        mlflow.log_artifacts(str(result.output_dir), artifact_path=DATA_ARTIFACTS)
+        log_artifacts(result.output_dir, DATA_ARTIFACTS)
         print("\n".join(result.lines()))
 
 

@@ -9,6 +9,7 @@ from edgetpu_detector.data.label_map import LABEL_MAP_FILE, read_label_map
 from edgetpu_detector.ssd.checkpoint import CHECKPOINT_DIR
 from edgetpu_detector.ssd.models.ssd import DetectorConfig
 from edgetpu_detector.tfrecord.shards import record_files
+from edgetpu_detector.tracking.artifacts import log_artifacts
 from edgetpu_detector.tracking.store import MODEL_ARTIFACTS, download_artifacts
 from edgetpu_detector.training.config import TrainConfig
 from edgetpu_detector.training.loop import TENSORBOARD_DIR, train
@@ -46,9 +47,9 @@ def main(argv=None):
         mlflow.set_tags(result.tags() | ({"base_weights_kind": run_kind} if run_kind else {}))
         mlflow.log_metrics({"train/seconds": result.seconds, "train/num_anchors": len(detector.generate_anchors())})
         for name in (result.config_path, result.weights_path):
-            mlflow.log_artifact(str(name), artifact_path=MODEL_ARTIFACTS)
-        mlflow.log_artifacts(str(out / CHECKPOINT_DIR), artifact_path=f"{MODEL_ARTIFACTS}/{CHECKPOINT_DIR}")
-        mlflow.log_artifacts(str(out / TENSORBOARD_DIR), artifact_path=TENSORBOARD_DIR)
+            log_artifacts(name, MODEL_ARTIFACTS)
+        log_artifacts(out / CHECKPOINT_DIR, f"{MODEL_ARTIFACTS}/{CHECKPOINT_DIR}")
+        log_artifacts(out / TENSORBOARD_DIR, TENSORBOARD_DIR)
         print(result.summary())
 
 

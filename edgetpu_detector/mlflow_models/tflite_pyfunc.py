@@ -4,8 +4,18 @@ Input: a pandas DataFrame with a column ``image`` of encoded image bytes (JPEG, 
 over REST the scoring server base64-decodes the column (signature type ``binary``). Output: a DataFrame with
 one row per detection, columns ``DETECTION_COLUMNS``. Imports neither TensorFlow nor MLflow's flavors: the
 served model needs ``ai-edge-litert``, numpy, pandas and Pillow.
+
+Serving limits (a bad request is refused with ``InvalidRequest``, which the scoring server answers with HTTP
+400 and the message): at most ``max_images`` images per request (64), at most ``max_pixels`` pixels per image
+(40 MP, checked from the header before decoding), and at most ``MAX_CONCURRENT_DECODES`` images decoded at
+once per process, whatever the number of concurrent requests, so the server's memory stays bounded
+(about ``MAX_CONCURRENT_DECODES`` x 3 bytes x ``max_pixels`` for the pixels, besides the request bodies).
 """
+import threading
+
+from mlflow.exceptions import MlflowException
 import mlflow.pyfunc
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 import numpy as np
 import pandas as pd
 
@@ -29,6 +39,18 @@ DETECTION_COLUMNS = {
 MODEL_ARTIFACT = "model"
 LABELS_ARTIFACT = "labels"
 CPU_MODEL_ARTIFACT = "cpu_model"  # optional: the int8 model to run when a compiled one cannot
+MAX_IMAGES_PER_REQUEST = 64
+SERVING_MAX_PIXELS = 40_000_000  # 40 MP: above common phone photos; 3 bytes a pixel decoded (120 MB)
+MAX_CONCURRENT_DECODES = 2
+_DECODES = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
+
+
+class InvalidRequest(MlflowException, ValueError):
+    """A request the model refuses (bad image, too many images, bad param): HTTP 400 from the scoring
+    server, with this message; a ValueError for in-process callers."""
+
+    def __init__(self, message):
+        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
 
 
 class TFLiteDetectorModel(mlflow.pyfunc.PythonModel):
@@ -50,12 +72,17 @@ class TFLiteDetectorModel(mlflow.pyfunc.PythonModel):
       max_detections: default of the ``max_detections`` param (at most this many detections per image,
         best first); None: all the model returns.
       num_threads: CPU threads of the interpreter, or None for the runtime's default.
+      max_images: most images in one request (``MAX_IMAGES_PER_REQUEST``).
+      max_pixels: most pixels of one image (``SERVING_MAX_PIXELS``).
     """
 
-    def __init__(self, score_threshold=0.3, max_detections=None, num_threads=None):
+    def __init__(self, score_threshold=0.3, max_detections=None, num_threads=None,
+                 max_images=MAX_IMAGES_PER_REQUEST, max_pixels=SERVING_MAX_PIXELS):
         self.score_threshold = float(score_threshold)
         self.max_detections = None if max_detections is None else int(max_detections)
         self.num_threads = num_threads
+        self.max_images = int(max_images)
+        self.max_pixels = int(max_pixels)
         self.device = None
         self.notice = ""
 
@@ -76,8 +103,9 @@ class TFLiteDetectorModel(mlflow.pyfunc.PythonModel):
             self.score_threshold = float(config["score_threshold"])
         if config.get("max_detections") is not None:
             self.max_detections = int(config["max_detections"])
-        if config.get("num_threads") is not None:
-            self.num_threads = int(config["num_threads"])
+        for name in ("num_threads", "max_images", "max_pixels"):
+            if config.get(name) is not None:
+                setattr(self, name, int(config[name]))
         artifacts = context.artifacts
         self._labels = read_labels_txt(artifacts[LABELS_ARTIFACT])
         try:
@@ -106,18 +134,34 @@ class TFLiteDetectorModel(mlflow.pyfunc.PythonModel):
           score, columns and dtypes ``DETECTION_COLUMNS``; no rows when nothing is detected.
 
         Raises:
-          ValueError: no ``image`` column; a row whose value is not a decodable image (the message names the
-            row, e.g. ``row 2: not a decodable image (17 bytes): ...``); a bad param.
+          InvalidRequest (a ValueError): no ``image`` column; no image or more than ``max_images``; a row
+            whose value is not a decodable image (the message names the row, e.g. ``row 2: not a decodable
+            image (17 bytes): ...``) or has more than ``max_pixels`` pixels; a bad param.
         """
-        params = params or {}
+        try:
+            return self._predict(model_input, params or {})
+        except InvalidRequest:
+            raise
+        except ValueError as error:
+            raise InvalidRequest(str(error)) from error
+
+    def _predict(self, model_input, params):
         threshold = params.get("score_threshold")
         threshold = self.score_threshold if threshold is None else float(threshold)
         limit = params.get("max_detections", self.max_detections)
         if limit is not None and int(limit) < 0:
             raise ValueError(f"max_detections must be >= 0, got {limit}")
+        images = _image_column(model_input)
+        if not images:
+            raise ValueError("the request holds no image")
+        if len(images) > self.max_images:
+            raise ValueError(f"{len(images)} images in one request; at most {self.max_images}: split it")
         rows = []
-        for index, data in enumerate(_image_column(model_input)):  # one decoded image in memory at a time
-            detections = self._detector.detect(_decode_row(data, f"row {index}")).above(threshold, limit)
+        for index, data in enumerate(images):  # one decoded image of this request in memory at a time
+            with _DECODES:
+                pixels = _decode_row(data, f"row {index}", self.max_pixels)
+                detections = self._detector.detect(pixels).above(threshold, limit)
+                del pixels
             for box, class_id, score in zip(detections.boxes, detections.classes, detections.scores):
                 ymin, xmin, ymax, xmax = (float(v) for v in box)
                 rows.append((index, int(class_id), self._labels.get(int(class_id), str(int(class_id))), float(score),

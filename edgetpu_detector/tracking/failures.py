@@ -25,7 +25,7 @@ def error_tags(error):
     return {ERROR_TAG: text[:MAX_TAG_LENGTH], ERROR_TYPE_TAG: kind}
 
 
-def record_step_failure(client, run_id, entry_point, log_path=None):
+def record_step_failure(client, run_id, entry_point, log_path=None, interrupted=None):
     """Make a failed step's run say so, filling in what the step could not record itself.
 
     Ends the run FAILED unless it already FAILED or was KILLED, sets ``error`` / ``error_type`` when
@@ -36,6 +36,8 @@ def record_step_failure(client, run_id, entry_point, log_path=None):
     Args:
       client: ``mlflow.tracking.MlflowClient``.
       log_path: the step's log file (Path) or None.
+      interrupted: for a step stopped by SIGINT / SIGTERM, what stopped it (``interrupted by SIGTERM``):
+        the run ends KILLED, and when the step recorded no error it gets ``Interrupted: <interrupted>``.
 
     Returns:
       The error text (str) now on the run.
@@ -43,7 +45,11 @@ def record_step_failure(client, run_id, entry_point, log_path=None):
     run = client.get_run(run_id)
     tags = run.data.tags
     error = tags.get(ERROR_TAG)
-    if error is None:
+    if error is None and interrupted:
+        error = f"Interrupted: {interrupted}"
+        client.set_tag(run_id, ERROR_TAG, error)
+        client.set_tag(run_id, ERROR_TYPE_TAG, "Interrupted")
+    elif error is None:
         error = (f"{entry_point} step killed or crashed before it could record an error (a signal such as "
                  "SIGKILL, the out-of-memory killer, or a crash in native code)")
         client.set_tag(run_id, ERROR_TAG, error)
@@ -51,6 +57,11 @@ def record_step_failure(client, run_id, entry_point, log_path=None):
     logged = {f.path for f in client.list_artifacts(run_id, LOG_ARTIFACTS)}
     if log_path is not None and log_path.is_file() and f"{LOG_ARTIFACTS}/{log_path.name}" not in logged:
         client.log_artifact(run_id, str(log_path), artifact_path=LOG_ARTIFACTS)
-    if run.info.status in ("RUNNING", "SCHEDULED", "FINISHED"):  # FINISHED, then crashed: not reusable
+    if interrupted:
+        # Also over FAILED: ``mlflow.run`` marks a cancelled run FAILED even when the step ended it KILLED
+        # (its check of the run's state compares the status name with status numbers, so it never matches).
+        if run.info.status != "KILLED":
+            client.set_terminated(run_id, "KILLED")
+    elif run.info.status in ("RUNNING", "SCHEDULED", "FINISHED"):  # FINISHED, then crashed: not reusable
         client.set_terminated(run_id, "FAILED")
     return error

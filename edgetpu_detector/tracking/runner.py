@@ -5,7 +5,9 @@ entry point with ``mlflow.run(..., env_manager="local")`` as a child of the acti
 gets a work folder named after its key (``<work root>/<step>-<key[:16]>``) holding its log file and, for
 ``retrain``, the training folder with its checkpoints: a step that dies leaves them there, and the next
 driver run with the same inputs resumes from them; a step that finishes has its folder removed (everything
-in it is in MLflow by then).
+in it is in MLflow by then). Drivers running at the same time (on one machine) never run the same step with
+the same key twice at once: the second waits on the first's lock (``<work folder>.lock``), then reuses its
+run when it FINISHED, or runs the step itself (resuming from the checkpoints left) when it did not.
 """
 from dataclasses import dataclass, field
 import datetime
@@ -19,8 +21,11 @@ import mlflow
 from mlflow.projects import ExecutionException
 from mlflow.tracking import MlflowClient
 
+from edgetpu_detector.core.file_lock import file_lock
+from edgetpu_detector.core.interrupts import interruption_text
 from edgetpu_detector.core.paths import cache_root
-from edgetpu_detector.tracking.failures import STEP_LOG_ENV, STEP_TAGS_ENV, record_step_failure
+from edgetpu_detector.tracking.failures import (ERROR_TAG, ERROR_TYPE_TAG, STEP_LOG_ENV, STEP_TAGS_ENV,
+                                                record_step_failure)
 from edgetpu_detector.tracking.parameters import entry_point_parameters, normalize_parameters
 from edgetpu_detector.tracking.step_cache import (
     CACHE_KEY_TAG,
@@ -49,6 +54,15 @@ class StepFailed(RuntimeError):
 
     def __init__(self, entry_point, run_id, error, log_path=None):
         super().__init__(f"step {entry_point} (run {run_id}) failed: {error}")
+        self.entry_point, self.run_id, self.error, self.log_path = entry_point, run_id, error, log_path
+
+
+class StepInterrupted(KeyboardInterrupt):
+    """The driver was interrupted (SIGINT / SIGTERM) while a step ran; the step's run (``run_id``, None when
+    it had not started) ended KILLED with ``error``. Attributes as ``StepFailed``."""
+
+    def __init__(self, entry_point, run_id, error, log_path=None):
+        super().__init__(f"step {entry_point} (run {run_id}) interrupted: {error}")
         self.entry_point, self.run_id, self.error, self.log_path = entry_point, run_id, error, log_path
 
 
@@ -95,19 +109,44 @@ class StepRunner:
         Raises:
           StepFailed: the step's process failed or was killed (its run is then FAILED, with ``error``
             tags and ``logs/<step>.log``).
-          KeyboardInterrupt: after MLflow cancelled the step (its run FAILED, with its log).
+          StepInterrupted: SIGINT or SIGTERM reached the driver while the step ran; MLflow cancelled the step
+            (its run KILLED, with the reason and its log).
         """
         upstream = dict(upstream or {})
         key = self.key(entry_point, parameters, upstream)
-        if entry_point not in self.force:
-            cached = find_reusable_run(self.client, self.experiment_id, key)
-            if cached is not None:
-                ended = datetime.datetime.fromtimestamp(cached.info.end_time / 1000).strftime("%Y-%m-%d %H:%M")
-                print(f"\n=== {entry_point}: reused run {cached.info.run_id} (finished {ended}; same "
-                      f"parameters, code and inputs) ===", flush=True)
-                return StepResult(entry_point, cached.info.run_id, reused=True)
-        print(f"\n=== {entry_point} ===", flush=True)
+        cached = self._reusable(entry_point, key)
+        if cached is not None:
+            return cached
         work = self.work_root / f"{entry_point}-{key[:16]}"
+
+        def waiting():
+            print(f"\n=== {entry_point}: waiting for another process running the same step (same parameters, "
+                  f"code and inputs; lock {work}.lock) ===", flush=True)
+
+        # One process at a time runs a given step with a given key (the others wait, then reuse its run):
+        # they would share the work folder and its checkpoints.
+        with file_lock(f"{work}.lock", on_wait=waiting) as free:
+            cached = None if free else self._reusable(entry_point, key)
+            if cached is not None:
+                return cached
+            return self._launch(entry_point, parameters, upstream, key, work)
+
+    def _reusable(self, entry_point, key):
+        """The ``StepResult`` of a FINISHED run with ``key`` (announced on the console), or None (also when
+        ``entry_point`` is forced)."""
+        if entry_point in self.force:
+            return None
+        cached = find_reusable_run(self.client, self.experiment_id, key)
+        if cached is None:
+            return None
+        ended = datetime.datetime.fromtimestamp(cached.info.end_time / 1000).strftime("%Y-%m-%d %H:%M")
+        print(f"\n=== {entry_point}: reused run {cached.info.run_id} (finished {ended}; same "
+              f"parameters, code and inputs) ===", flush=True)
+        return StepResult(entry_point, cached.info.run_id, reused=True)
+
+    def _launch(self, entry_point, parameters, upstream, key, work):
+        """Run ``entry_point`` in a new child run with its work folder ``work`` (see ``run``)."""
+        print(f"\n=== {entry_point} ===", flush=True)
         work.mkdir(parents=True, exist_ok=True)
         log_path = work / f"{entry_point}.log"
         launch = {**parameters, **upstream}
@@ -122,12 +161,18 @@ class StepRunner:
             mlflow.run(str(self.project_dir), entry_point=entry_point, parameters=launch, env_manager="local",
                        experiment_id=self.experiment_id, synchronous=True, run_name=entry_point)
         except (ExecutionException, KeyboardInterrupt) as failure:
+            interrupted = interruption_text(failure) if isinstance(failure, KeyboardInterrupt) else None
             run = self._launched_run(key, entry_point, since)
             if run is None:
+                if interrupted:
+                    raise StepInterrupted(entry_point, None, interrupted, log_path) from None
                 raise
-            error = record_step_failure(self.client, run.info.run_id, entry_point, log_path)
-            if isinstance(failure, KeyboardInterrupt):
-                raise
+            if interrupted is None and run.data.tags.get(ERROR_TYPE_TAG) == "Interrupted":
+                # The signal reached the step alone (it recorded it); MLflow then marked the run FAILED.
+                interrupted = run.data.tags.get(ERROR_TAG, "").removeprefix("Interrupted: ")
+            error = record_step_failure(self.client, run.info.run_id, entry_point, log_path, interrupted)
+            if interrupted:
+                raise StepInterrupted(entry_point, run.info.run_id, error, log_path) from None
             raise StepFailed(entry_point, run.info.run_id, error, log_path) from None
         finally:
             for name, value in saved.items():

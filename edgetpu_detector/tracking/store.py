@@ -5,6 +5,8 @@ import re
 
 import mlflow
 
+from edgetpu_detector.tracking.store_init import initialize_store
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: MLproject, steps/, edgetpu_detector/
 DEFAULT_EXPERIMENT = "edgetpu-detector"
 
@@ -24,10 +26,13 @@ def default_tracking_uri(project_dir=PROJECT_DIR):
 
 
 def ensure_tracking_uri():
-    """Set ``MLFLOW_TRACKING_URI`` to the project's SQLite store unless the user chose one; return it."""
+    """Set ``MLFLOW_TRACKING_URI`` to the project's SQLite store unless the user chose one, create a SQLite
+    store's tables under its lock when they are missing (``edgetpu_detector.tracking.store_init``: safe
+    when several processes start together); return the URI."""
     uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
     os.environ["MLFLOW_TRACKING_URI"] = uri
     mlflow.set_tracking_uri(uri)
+    initialize_store(uri)
     return uri
 
 

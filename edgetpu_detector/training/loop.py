@@ -12,13 +12,16 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import shutil
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
 from edgetpu_detector.core.atomic import atomic_write_text
+from edgetpu_detector.core.disk import disk_full_guard
 from edgetpu_detector.core.values import parse_bool
 from edgetpu_detector.ssd.checkpoint import CHECKPOINT_DIR, CONFIG_FILE, WEIGHTS_FILE, save_weights
 from edgetpu_detector.ssd.losses import LossConfig
@@ -208,7 +211,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             if on_metrics is not None:
                 on_metrics(current, {**val, "val/best_mAP": float(validator.best_metric.numpy())})
         if current % config.checkpoint_every == 0 or last or stopped_early:
-            manager.save(checkpoint_number=current)
+            _save_checkpoint(manager, current, [*model.variables, *optimizer.variables])
         if stopped_early:
             print(validator.stop_message(current), flush=True)
             break
@@ -220,16 +223,36 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
         recompute_batch_norm_statistics(model, iterator, config.precise_bn_batches)
     if manager.latest_checkpoint is None or final_step != start_step and \
             not manager.latest_checkpoint.endswith(f"-{final_step}"):
-        manager.save(checkpoint_number=final_step)
+        _save_checkpoint(manager, final_step, [*model.variables, *optimizer.variables])
     weights_path = output_dir / WEIGHTS_FILE
     if is_chief():
-        save_weights(model, weights_path)
+        with disk_full_guard(weights_path, lambda: _variable_bytes(model.variables)):
+            save_weights(model, weights_path)
     return TrainResult(output_dir=output_dir, config_path=output_dir / CONFIG_FILE, weights_path=weights_path,
                        checkpoint_dir=output_dir / CHECKPOINT_DIR, tensorboard_dir=output_dir / TENSORBOARD_DIR,
                        final_metrics=metrics, steps_run=final_step - start_step,
                        seconds=time.perf_counter() - started, base_weights_kind=kind, best=best,
                        stopped_early=stopped_early, batch_norm_frozen=frozen_bn, precision=precision,
                        devices=devices)
+
+
+def _variable_bytes(variables):
+    """Bytes the values of ``variables`` take (what a checkpoint of them writes, give or take its index)."""
+    return sum(int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size for v in variables)
+
+
+def _save_checkpoint(manager, number, variables):
+    """``manager.save(number)``; on a full disk, ``DiskFull`` naming the checkpoint folder and the size of a
+    checkpoint of ``variables``, and the half-written ``ckpt-<n>_temp`` folder removed (the checkpoint state
+    file still names the last complete checkpoint, which a later run resumes from)."""
+    folder = Path(manager.directory)
+    try:
+        with disk_full_guard(folder, lambda: _variable_bytes(variables)):
+            manager.save(checkpoint_number=number)
+    except BaseException:
+        for temp in folder.glob("*_temp"):
+            shutil.rmtree(temp, ignore_errors=True)
+        raise
 
 
 def _write_scalars(writer, step, metrics):

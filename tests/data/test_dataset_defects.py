@@ -178,7 +178,9 @@ def test_entity_bomb_is_rejected_fast(tmp_path):
     start = time.perf_counter()
     with pytest.raises(ValueError, match="DOCTYPE") as info:
         parse_voc_xml(path)
-    assert time.perf_counter() - start < 0.5 and "bomb.xml" in str(info.value)
+    # Refused before parsing: expanding it would build 3 GB of text (minutes). The bound is far above the
+    # milliseconds a refusal takes, so that a loaded machine cannot fail it (it was 0.5 s).
+    assert time.perf_counter() - start < 10 and "bomb.xml" in str(info.value)
 
 
 def test_external_entity_never_opens_the_target(tmp_path):

@@ -202,6 +202,28 @@ def test_tflite_pyfunc_rejects_bad_images_clearly(photos, tflite_pyfunc):
 
 # ai_edge_litert's Delegate.__del__ raises AttributeError when load_delegate failed (no libedgetpu here).
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_tflite_pyfunc_refuses_requests_above_its_limits(photos, tflite_pyfunc):
+    """Too many images, no image, too many pixels: InvalidRequest (HTTP 400 when served), before decoding."""
+    from mlflow.exceptions import MlflowException
+
+    from edgetpu_detector.mlflow_models.tflite_pyfunc import MAX_IMAGES_PER_REQUEST, SERVING_MAX_PIXELS
+
+    tiny = io.BytesIO()
+    Image.new("RGB", (32, 32)).save(tiny, format="JPEG")
+    many = [tiny.getvalue()] * (MAX_IMAGES_PER_REQUEST + 1)
+    with pytest.raises(ValueError, match=f"{len(many)} images in one request; at most {MAX_IMAGES_PER_REQUEST}") \
+            as refused:
+        tflite_pyfunc.predict(pd.DataFrame({"image": many}))
+    assert isinstance(refused.value, MlflowException) and refused.value.get_http_status_code() == 400
+    with pytest.raises(ValueError, match="the request holds no image"):  # (MLflow's schema check refuses it first)
+        tflite_pyfunc.unwrap_python_model().predict(None, pd.DataFrame({"image": pd.Series([], dtype=object)}))
+    side = int(SERVING_MAX_PIXELS ** 0.5) + 1  # just above the limit; the header alone is read
+    big = io.BytesIO()
+    Image.new("L", (side, side), 0).save(big, format="JPEG")
+    with pytest.raises(ValueError, match=rf"row 0: image is {side}x{side} = {side * side} pixels, above the limit"):
+        tflite_pyfunc.predict(pd.DataFrame({"image": [big.getvalue()]}))
+
+
 def test_edgetpu_model_without_runtime_falls_back_to_cpu_model(exported, photos, tmp_path, capsys):
     from edgetpu_detector.tflite.interpreter import edgetpu_runtime_available
 
@@ -337,3 +359,33 @@ def _stop(server):
         except subprocess.TimeoutExpired:
             continue
     server.wait()
+
+
+@pytest.mark.slow  # a scoring server process and 40 requests: ~20-40 s on 2 cores
+def test_rest_serving_under_load_and_malformed_requests(photos, store, tflite_logged, tmp_path):
+    """The small version of ``bench/serve_load.py``: 2 clients, 40 requests of real JPEGs, no error; then the
+    malformed requests get HTTP 400 with a clear message and the server keeps answering, its memory bounded."""
+    from bench.serve_load import RssSampler, group_rss_bytes, malformed_requests, post, request_body, run_load, serve
+
+    bodies = [request_body([photo["bytes"]]) for photo in photos]
+    with serve(tflite_logged["uri"], store["uri"], tmp_path) as (url, server):
+        rss_before = group_rss_bytes(server.pid)
+        load = run_load(url, bodies, clients=2, requests=40)
+        print(f"serve load: {load}")
+        assert load["requests"] == 40 and load["errors"] == 0, load["first_error"]
+        assert 0 < load["p50_ms"] <= load["p99_ms"] <= load["max_ms"]
+        tiny = io.BytesIO()
+        Image.fromarray(photos[0]["pixels"][:32, :32]).save(tiny, format="JPEG")
+        with RssSampler(server.pid) as sampler:
+            bad = malformed_requests(url, tiny.getvalue())
+        print(f"malformed: {bad}; RSS {rss_before >> 20} MiB before, peak {sampler.peak >> 20} MiB")
+        assert {name: answer["status"] for name, answer in bad.items()} == \
+            {"not_an_image": 400, "100_megapixels": 400, "empty_body": 400, "500_images": 400}
+        assert "row 0: not a decodable image (20 bytes)" in bad["not_an_image"]["message"]
+        assert "row 0: image is 10000x10000 = 100000000 pixels, above the limit" in bad["100_megapixels"]["message"]
+        assert "500 images in one request; at most 64" in bad["500_images"]["message"]
+        assert "Ensure that input is a valid JSON formatted string" in bad["empty_body"]["message"]
+        # Bounded: the 100 MP image is refused from its header (decoding it would take 300 MB), the 500-image
+        # request (of 32 x 32 JPEGs here, under 1 MB of JSON) before any is decoded.
+        assert sampler.peak - rss_before < 256 << 20
+        assert post(f"{url}/invocations", bodies[0])[0] == 200
