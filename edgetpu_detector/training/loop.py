@@ -1,6 +1,12 @@
 """The SSD training loop: resumable checkpoints, focal + smooth L1 loss, an optional frozen backbone for the
-first steps, batch norm that behaves with small batches, validation with keep-best and early stopping,
-``tf.distribute`` strategies, TensorBoard scalars and images, and a progress bar with ETA.
+first steps, batch norm that behaves with small batches, validation with keep-best and early stopping, a
+wall-time cap, ``tf.distribute`` strategies, TensorBoard scalars and images, and a progress bar with ETA.
+
+Time cap (``config.max_train_minutes``): after ``REPLAN_STEP`` steps of this process, and after each
+validation, the plan shrinks to the steps that fit in the time left at the measured speed (validation
+included; ``edgetpu_detector.training.budget.replan_steps``); the learning rate still decays to 0 at the new
+end. Should the time run out anyway, training stops at the next step and checkpoints. The elapsed training
+time and the plan are in the checkpoint, so a resumed run keeps counting.
 
 Checkpoints are ``tf.train.CheckpointManager`` checkpoints: TensorFlow writes each one under a temporary name,
 renames it into place, and only then rewrites the ``checkpoint`` state file (itself written atomically), so a
@@ -22,6 +28,7 @@ from edgetpu_detector.core.atomic import atomic_write_text
 from edgetpu_detector.core.values import parse_bool
 from edgetpu_detector.ssd.checkpoint import CHECKPOINT_DIR, CONFIG_FILE, WEIGHTS_FILE, save_weights
 from edgetpu_detector.ssd.losses import LossConfig
+from edgetpu_detector.training.budget import replan_steps
 from edgetpu_detector.training.batch_norm import (
     freeze_batch_norm,
     recompute_batch_norm_statistics,
@@ -38,6 +45,7 @@ from edgetpu_detector.training.summaries import detection_images
 from edgetpu_detector.training.validation import Validator
 
 TENSORBOARD_DIR = "tensorboard"
+REPLAN_STEP = 20  # steps of this process after which the speed is measured (the first ones trace and compile)
 
 
 @dataclass
@@ -55,6 +63,8 @@ class TrainResult:
     base_weights_kind: str
     best: dict = None
     stopped_early: bool = False
+    planned_steps: int = 0
+    stopped_by: str = "budget"
     batch_norm_frozen: bool = False
     precision: str = "float32"
     devices: object = None
@@ -68,12 +78,16 @@ class TrainResult:
             tags["train/devices"] = self.devices.tag()
         if self.best:
             tags |= {"best_step": str(self.best["step"]), "stopped_early": str(self.stopped_early).lower()}
+        tags["train/stopped_by"] = self.stopped_by
         return tags
 
     def summary(self):
         """One console line."""
-        return (f"retrain: {self.steps_run} steps in {self.seconds:.0f} s, final loss "
-                f"{self.final_metrics.get('train/loss', float('nan')):.3f}")
+        line = (f"retrain: {self.steps_run} steps in {self.seconds:.0f} s, final loss "
+                f"{self.final_metrics.get('train/loss', float('nan')):.3f}, stopped by {self.stopped_by}")
+        if self.best:
+            line += f"; best val/mAP {self.best.get('val/mAP', float('nan')):.3f} at step {self.best['step']} (kept)"
+        return line
 
 
 def _resolve_freeze_batch_norm(setting, kind):
@@ -138,19 +152,27 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             freeze_batch_norm(model)
         else:
             set_batch_norm_momentum(model, config.batch_norm_momentum)
-        optimizer = wrap_optimizer(keras.optimizers.Adam(learning_rate=learning_rate_schedule(config),
+        planned = tf.Variable(config.num_steps, dtype=tf.int64, trainable=False, name="planned_steps")
+        budget = tf.Variable(config.num_steps, dtype=tf.int64, trainable=False, name="budget_steps")
+        train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="train_seconds")
+        optimizer = wrap_optimizer(keras.optimizers.Adam(learning_rate=learning_rate_schedule(config, planned),
                                                          global_clipnorm=10.0), precision)
         optimizer.build(model.trainable_variables)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         backbone_gate = tf.Variable(1.0, dtype=tf.float32, trainable=False, name="backbone_gate")
         validator = Validator(model, detector_config, config, validation_records, names_to_ids, output_dir,
                               is_chief())
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, **validator.variables())
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, planned_steps=planned,
+                                     budget_steps=budget, train_seconds=train_seconds, **validator.variables())
     manager = tf.train.CheckpointManager(checkpoint, str(_checkpoint_dir(output_dir)),
                                          max_to_keep=config.keep_checkpoints)
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())})", flush=True)
+        if int(budget.numpy()) != config.num_steps:  # resumed with another budget: it replaces the old plan
+            budget.assign(config.num_steps)
+            planned.assign(config.num_steps)
+        print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())} of "
+              f"{int(planned.numpy())})", flush=True)
     atomic_write_text(output_dir / CONFIG_FILE, detector_config.to_json())
 
     iterator = distributed_iterator(training_dataset(train_records, detector_config, config.batch_size,
@@ -169,24 +191,32 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
     writer = tf.summary.create_file_writer(str(output_dir / TENSORBOARD_DIR)) if is_chief() \
         else tf.summary.create_noop_writer()
     start_step = int(step.numpy())
-    metrics, stopped_early = {}, False
+    num_steps = int(planned.numpy())
+    cap_seconds = 60.0 * config.max_train_minutes
+    metrics, stopped_early, stopped_by = {}, False, "budget"
     started = time.perf_counter()
     window_start, window_images = started, 0
-    bar = tqdm(total=config.num_steps, initial=start_step, desc="retrain", unit="step",
+    clock = _Clock(train_seconds)
+    bar = tqdm(total=num_steps, initial=start_step, desc="retrain", unit="step",
                disable=not progress, dynamic_ncols=True)
-    while int(step.numpy()) < config.num_steps:
+    while int(step.numpy()) < num_steps:
         backbone_gate.assign(0.0 if int(step.numpy()) < config.freeze_backbone_steps else 1.0)
         images, targets = next(iterator)
         losses = train_step(images, targets)
         step.assign_add(1)
         current = int(step.numpy())
+        clock.stepped(current - start_step)
         window_images += config.batch_size
         bar.update(1)
         loss_value = float(losses["loss"])
         if not tf.math.is_finite(loss_value):
             raise ValueError(f"non-finite training loss {loss_value} at step {current}")
         bar.set_postfix(loss=f"{loss_value:.3f}")
-        last = current == config.num_steps
+        if current - start_step == REPLAN_STEP:
+            num_steps = _replan(planned, num_steps, current, clock, validator, cap_seconds, bar)
+            print(f"retrain: {1.0 / clock.seconds_per_step():.2f} steps/s; the {num_steps - current} steps left "
+                  f"take ~{_duration(clock.eta(num_steps, current, validator))}", flush=True)
+        last = current == num_steps
         if current % config.log_every == 0 or last:
             now = time.perf_counter()
             metrics = {"train/loss": loss_value,
@@ -202,15 +232,26 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             with writer.as_default(step=current):
                 tf.summary.image("train/detections", image_summary(images, targets), max_outputs=3)
         if validator.due(current, last):
+            validation_started = time.perf_counter()
             val, stopped_early = validator.validate(current)
+            clock.validated(time.perf_counter() - validation_started)
             _write_scalars(writer, current, val)
             metrics.update(val)
             if on_metrics is not None:
                 on_metrics(current, {**val, "val/best_mAP": float(validator.best_metric.numpy())})
-        if current % config.checkpoint_every == 0 or last or stopped_early:
+            if not last and not stopped_early and current - start_step >= REPLAN_STEP:
+                num_steps = _replan(planned, num_steps, current, clock, validator, cap_seconds, bar)
+        out_of_time = bool(cap_seconds) and clock.total() >= cap_seconds and not last
+        if current % config.checkpoint_every == 0 or last or stopped_early or out_of_time:
             manager.save(checkpoint_number=current)
         if stopped_early:
+            stopped_by = "early_stopping"
             print(validator.stop_message(current), flush=True)
+            break
+        if out_of_time:
+            stopped_by = "time_cap"
+            print(f"retrain: stopped at step {current} of {num_steps}: max_train_minutes "
+                  f"{config.max_train_minutes:g} reached", flush=True)
             break
     bar.close()
     writer.flush()
@@ -229,10 +270,71 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
                        final_metrics=metrics, steps_run=final_step - start_step,
                        seconds=time.perf_counter() - started, base_weights_kind=kind, best=best,
                        stopped_early=stopped_early, batch_norm_frozen=frozen_bn, precision=precision,
-                       devices=devices)
+                       devices=devices, planned_steps=num_steps, stopped_by=stopped_by)
 
 
 def _write_scalars(writer, step, metrics):
     with writer.as_default(step=step):
         for name, value in metrics.items():
             tf.summary.scalar(name, value)
+
+
+class _Clock:
+    """Training wall time of this run (``train_seconds``, in the checkpoint: it survives a resume), and the
+    measured seconds per step (from the third step of this process on: the first ones trace) and per
+    validation."""
+
+    def __init__(self, train_seconds):
+        self.train_seconds, self.last = train_seconds, time.perf_counter()
+        self.step_seconds, self.steps, self.validation_seconds, self.validations = 0.0, 0, 0.0, 0
+
+    def _tick(self):
+        now = time.perf_counter()
+        elapsed, self.last = now - self.last, now
+        self.train_seconds.assign_add(elapsed)
+        return elapsed
+
+    def stepped(self, steps_this_process):
+        elapsed = self._tick()
+        if steps_this_process > 2:
+            self.step_seconds, self.steps = self.step_seconds + elapsed, self.steps + 1
+
+    def validated(self, seconds):
+        self._tick()
+        self.validation_seconds, self.validations = self.validation_seconds + seconds, self.validations + 1
+
+    def seconds_per_step(self):
+        return self.step_seconds / max(self.steps, 1)
+
+    def seconds_per_validation(self):
+        return self.validation_seconds / self.validations if self.validations else 0.0
+
+    def total(self):
+        return float(self.train_seconds.numpy())
+
+    def eta(self, num_steps, current, validator):
+        """Seconds the ``num_steps - current`` steps left will take, their validations included."""
+        left = num_steps - current
+        validations = left // validator.config.validation_every + 1 if validator.enabled else 0
+        return left * self.seconds_per_step() + validations * self.seconds_per_validation()
+
+
+def _duration(seconds):
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+def _replan(planned, num_steps, current, clock, validator, cap_seconds, bar):
+    """Shrink the plan to what fits under the time cap (no-op without one); returns the steps planned."""
+    if not cap_seconds:
+        return num_steps
+    every = validator.config.validation_every if validator.enabled else 0
+    fitted = replan_steps(num_steps, current, clock.seconds_per_step(), clock.seconds_per_validation(), every,
+                          cap_seconds - clock.total())
+    if fitted < num_steps:
+        print(f"retrain: max_train_minutes {cap_seconds / 60:g}: {num_steps} steps do not fit at "
+              f"{1.0 / clock.seconds_per_step():.2f} steps/s; re-planned to {fitted} steps (the learning rate "
+              "decays to 0 at the new end)", flush=True)
+        planned.assign(fitted)
+        bar.total = fitted
+        bar.refresh()
+    return fitted
