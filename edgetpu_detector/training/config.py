@@ -80,28 +80,28 @@ class TrainConfig:
 class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Linear warmup from 0 to ``peak`` over ``warmup_steps``, then cosine decay to 0 at ``total_steps``
     (Loshchilov & Hutter, "SGDR", 2017; Goyal et al. 2017 for the warmup) -- keras ``CosineDecay`` with
-    warmup, except that ``total_steps`` may be a ``tf.Variable``: a run re-planned to fewer steps (time cap)
-    still decays to 0 at its new end."""
+    warmup, except that ``warmup_steps`` and ``total_steps`` may be ``tf.Variable``: a run re-planned to fewer
+    steps (time cap) warms up over its share of the new plan and still decays to 0 at its new end."""
 
     def __init__(self, peak, warmup_steps, total_steps):
-        self.peak, self.warmup_steps, self.total_steps = float(peak), int(warmup_steps), total_steps
+        self.peak, self.warmup_steps, self.total_steps = float(peak), warmup_steps, total_steps
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         total = tf.cast(tf.convert_to_tensor(self.total_steps), tf.float32)
-        warmup = tf.minimum(float(self.warmup_steps), tf.maximum(total - 1.0, 0.0))
+        warmup = tf.minimum(tf.cast(tf.convert_to_tensor(self.warmup_steps), tf.float32), tf.maximum(total - 1.0, 0.0))
         warm = self.peak * step / tf.maximum(warmup, 1.0)
         progress = tf.clip_by_value((step - warmup) / tf.maximum(total - warmup, 1.0), 0.0, 1.0)
         decayed = 0.5 * self.peak * (1.0 + tf.cos(math.pi * progress))
         return tf.where(step < warmup, warm, decayed)
 
     def get_config(self):
-        return {"peak": self.peak, "warmup_steps": self.warmup_steps,
+        return {"peak": self.peak, "warmup_steps": int(tf.convert_to_tensor(self.warmup_steps).numpy()),
                 "total_steps": int(tf.convert_to_tensor(self.total_steps).numpy())}
 
 
-def learning_rate_schedule(config, total_steps=None):
-    """``WarmupCosineDecay`` of ``config``: peak ``config.learning_rate``, ``config.warmup_steps`` of warmup,
-    decay to 0 at ``total_steps`` (an int or a ``tf.Variable``; default ``config.num_steps``)."""
-    return WarmupCosineDecay(config.learning_rate, config.warmup_steps,
+def learning_rate_schedule(config, total_steps=None, warmup_steps=None):
+    """``WarmupCosineDecay`` of ``config``: peak ``config.learning_rate``, warmup over ``warmup_steps``, decay to 0
+    at ``total_steps`` (ints or ``tf.Variable``; defaults ``config.warmup_steps``, ``config.num_steps``)."""
+    return WarmupCosineDecay(config.learning_rate, config.warmup_steps if warmup_steps is None else warmup_steps,
                              config.num_steps if total_steps is None else total_steps)

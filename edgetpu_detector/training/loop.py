@@ -154,8 +154,9 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             set_batch_norm_momentum(model, config.batch_norm_momentum)
         planned = tf.Variable(config.num_steps, dtype=tf.int64, trainable=False, name="planned_steps")
         budget = tf.Variable(config.num_steps, dtype=tf.int64, trainable=False, name="budget_steps")
+        warmup = tf.Variable(config.warmup_steps, dtype=tf.int64, trainable=False, name="warmup_steps")
         train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="train_seconds")
-        optimizer = wrap_optimizer(keras.optimizers.Adam(learning_rate=learning_rate_schedule(config, planned),
+        optimizer = wrap_optimizer(keras.optimizers.Adam(learning_rate=learning_rate_schedule(config, planned, warmup),
                                                          global_clipnorm=10.0), precision)
         optimizer.build(model.trainable_variables)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
@@ -163,7 +164,8 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
         validator = Validator(model, detector_config, config, validation_records, names_to_ids, output_dir,
                               is_chief())
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, planned_steps=planned,
-                                     budget_steps=budget, train_seconds=train_seconds, **validator.variables())
+                                     budget_steps=budget, warmup_steps=warmup, train_seconds=train_seconds,
+                                     **validator.variables())
     manager = tf.train.CheckpointManager(checkpoint, str(_checkpoint_dir(output_dir)),
                                          max_to_keep=config.keep_checkpoints)
     if manager.latest_checkpoint:
@@ -171,6 +173,8 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
         if int(budget.numpy()) != config.num_steps:  # resumed with another budget: it replaces the old plan
             budget.assign(config.num_steps)
             planned.assign(config.num_steps)
+            warmup.assign(config.warmup_steps)
+        validator.scale_interval(int(planned.numpy()))
         print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())} of "
               f"{int(planned.numpy())})", flush=True)
     atomic_write_text(output_dir / CONFIG_FILE, detector_config.to_json())
@@ -213,7 +217,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             raise ValueError(f"non-finite training loss {loss_value} at step {current}")
         bar.set_postfix(loss=f"{loss_value:.3f}")
         if current - start_step == REPLAN_STEP:
-            num_steps = _replan(planned, num_steps, current, clock, validator, cap_seconds, bar)
+            num_steps = _replan(planned, warmup, num_steps, current, clock, validator, cap_seconds, bar)
             print(f"retrain: {1.0 / clock.seconds_per_step():.2f} steps/s; the {num_steps - current} steps left "
                   f"take ~{_duration(clock.eta(num_steps, current, validator))}", flush=True)
         last = current == num_steps
@@ -240,7 +244,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             if on_metrics is not None:
                 on_metrics(current, {**val, "val/best_mAP": float(validator.best_metric.numpy())})
             if not last and not stopped_early and current - start_step >= REPLAN_STEP:
-                num_steps = _replan(planned, num_steps, current, clock, validator, cap_seconds, bar)
+                num_steps = _replan(planned, warmup, num_steps, current, clock, validator, cap_seconds, bar)
         out_of_time = bool(cap_seconds) and clock.total() >= cap_seconds and not last
         if current % config.checkpoint_every == 0 or last or stopped_early or out_of_time:
             manager.save(checkpoint_number=current)
@@ -255,6 +259,8 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             break
     bar.close()
     writer.flush()
+    if stopped_by == "budget" and num_steps < int(budget.numpy()):
+        stopped_by = "time_cap"  # at the end of a plan the cap shortened
     final_step = int(step.numpy())
     best = validator.restore_best(final_step)
     if not frozen_bn and replicas == 1 and config.precise_bn_batches > 0 and final_step > start_step:
@@ -315,7 +321,7 @@ class _Clock:
     def eta(self, num_steps, current, validator):
         """Seconds the ``num_steps - current`` steps left will take, their validations included."""
         left = num_steps - current
-        validations = left // validator.config.validation_every + 1 if validator.enabled else 0
+        validations = left // validator.every + 1 if validator.enabled else 0
         return left * self.seconds_per_step() + validations * self.seconds_per_validation()
 
 
@@ -323,18 +329,23 @@ def _duration(seconds):
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
-def _replan(planned, num_steps, current, clock, validator, cap_seconds, bar):
-    """Shrink the plan to what fits under the time cap (no-op without one); returns the steps planned."""
+def _replan(planned, warmup, num_steps, current, clock, validator, cap_seconds, bar):
+    """Shrink the plan to what fits under the time cap (no-op without one), the warmup in proportion (not below
+    the steps done while it lasts); returns the steps planned."""
     if not cap_seconds:
         return num_steps
-    every = validator.config.validation_every if validator.enabled else 0
+    every = validator.every if validator.enabled else 0
     fitted = replan_steps(num_steps, current, clock.seconds_per_step(), clock.seconds_per_validation(), every,
                           cap_seconds - clock.total())
     if fitted < num_steps:
-        print(f"retrain: max_train_minutes {cap_seconds / 60:g}: {num_steps} steps do not fit at "
-              f"{1.0 / clock.seconds_per_step():.2f} steps/s; re-planned to {fitted} steps (the learning rate "
-              "decays to 0 at the new end)", flush=True)
+        old_warmup = int(warmup.numpy())
+        warmup.assign(max(min(current, old_warmup), round(old_warmup * fitted / num_steps)))
         planned.assign(fitted)
+        validator.scale_interval(fitted)
+        print(f"retrain: max_train_minutes {cap_seconds / 60:g}: {num_steps} steps do not fit at "
+              f"{1.0 / clock.seconds_per_step():.2f} steps/s; re-planned to {fitted} steps: warmup "
+              f"{int(warmup.numpy())} steps, the learning rate decays to 0 at the new end"
+              + (f", validation every {validator.every} steps" if validator.enabled else ""), flush=True)
         bar.total = fitted
         bar.refresh()
     return fitted

@@ -65,3 +65,40 @@ def test_schedule_follows_the_planned_steps_even_when_replanned():
     moving = learning_rate_schedule(config, planned)
     planned.assign(50)
     assert float(moving(30)) == pytest.approx(0.005, rel=1e-4) and float(moving(50)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_replan_scales_warmup_and_validation_interval(tmp_path):
+    """``_replan`` with a measured 1 s a step and 5 s a validation, 100 s left at step 20 of 200."""
+    from types import SimpleNamespace
+
+    import tensorflow as tf
+
+    from edgetpu_detector.training.loop import _replan
+    from edgetpu_detector.training.validation import Validator
+
+    config = TrainConfig(num_steps=200, warmup_steps=40, validation_every=20)
+    validator = Validator(None, SimpleNamespace(num_classes=1), config, ["val.record"], None, tmp_path)
+    clock = SimpleNamespace(seconds_per_step=lambda: 1.0, seconds_per_validation=lambda: 5.0, total=lambda: 20.0)
+    planned, warmup = tf.Variable(200, dtype=tf.int64), tf.Variable(40, dtype=tf.int64)
+    bar = SimpleNamespace(total=200, refresh=lambda: None)
+    # 100 s at 1 + 5/20 = 1.25 s a step: 80 more steps
+    assert _replan(planned, warmup, 200, 20, clock, validator, 120.0, bar) == 100
+    assert int(planned.numpy()) == 100 and int(warmup.numpy()) == 20 and validator.every == 10 and bar.total == 100
+    assert _replan(planned, warmup, 100, 20, clock, validator, 0.0, bar) == 100  # no cap: no change
+
+
+def test_the_time_cap_stops_training_and_checkpoints(shared_dir, tmp_path):
+    """A cap shorter than the first step (it traces the graph): training stops after it, checkpointed, and says
+    that the cap stopped it."""
+    from edgetpu_detector.data.preprocess import preprocess
+    from edgetpu_detector.ssd.models.ssd import DetectorConfig
+    from edgetpu_detector.training.loop import train
+
+    data = preprocess(shared_dir / "datasets/fruit_nuts/data", tmp_path / "data", progress=False, num_workers=1)
+    config = TrainConfig(num_steps=200, batch_size=2, warmup_steps=40, log_every=1, checkpoint_every=100,
+                         max_train_minutes=0.001, image_every=0, precise_bn_batches=0)
+    result = train(DetectorConfig(num_classes=data.num_classes, model="ssdlite_mobilenet_v2", image_size=96,
+                                  alpha=0.35), str(data.train_record), tmp_path / "model", config, progress=False)
+    assert result.steps_run == 1 and result.stopped_by == "time_cap"
+    assert result.tags()["train/stopped_by"] == "time_cap"
+    assert (tmp_path / "model" / "checkpoints" / "ckpt-1.index").is_file()
