@@ -73,7 +73,7 @@ def main(argv=None):
                        validation_records=val_records if config.validation_every else None,
                        names_to_ids=names_to_ids)
         mlflow.set_tags(result.tags() | ({"base_weights_kind": run_kind} if run_kind else {})
-                        | {"budget/rule": budget.rule, "budget/validation": budget.validation_note})
+                        | {"train/budget_rule": budget.rule, "train/validation": budget.validation_note})
         mlflow.log_metrics({"train/seconds": result.seconds, "train/num_anchors": len(detector.generate_anchors()),
                             "train/planned_steps": result.planned_steps, "train/steps": result.steps_run})
         if result.best:

@@ -77,12 +77,12 @@ class Budget:
                 f"retrain: {self.validation_note}"]
 
     def metrics(self):
-        """``budget/...`` numbers as the retrain run logs them."""
-        return {"budget/num_steps": self.num_steps, "budget/epochs": self.epochs,
-                "budget/steps_per_epoch": self.steps_per_epoch, "budget/num_train_images": self.num_train,
-                "budget/num_val_images": self.num_val, "budget/warmup_steps": self.warmup_steps,
-                "budget/validation_every": self.validation_every,
-                "budget/early_stopping_patience": self.early_stopping_patience}
+        """``train/budget/...`` numbers as the retrain run logs them."""
+        return {"train/budget/num_steps": self.num_steps, "train/budget/epochs": self.epochs,
+                "train/budget/steps_per_epoch": self.steps_per_epoch, "train/budget/num_train_images": self.num_train,
+                "train/budget/num_val_images": self.num_val, "train/budget/warmup_steps": self.warmup_steps,
+                "train/budget/validation_every": self.validation_every,
+                "train/budget/early_stopping_patience": self.early_stopping_patience}
 
 
 def plan_budget(num_train, batch_size, num_steps="auto", epochs=DEFAULT_EPOCHS, warmup_steps="auto",

@@ -32,10 +32,11 @@ def test_retrain_validates_on_the_val_split_only(shared_dir, tmp_path, monkeypat
     run = [r for r in client.search_runs([experiment]) if r.info.run_id != data_run.info.run_id][0]
     assert read and all(path.endswith("val.record") for paths in read for path in paths)
     metrics = run.data.metrics
-    assert metrics["budget/num_steps"] == 6 and metrics["budget/num_train_images"] == 11
-    assert metrics["budget/num_val_images"] == 5 and metrics["budget/warmup_steps"] == 1  # a tenth, rounded
-    assert metrics["budget/early_stopping_patience"] == 4 and metrics["train/steps"] == 6
+    assert metrics["train/budget/num_steps"] == 6 and metrics["train/budget/num_train_images"] == 11
+    assert metrics["train/budget/num_val_images"] == 5
+    assert metrics["train/budget/warmup_steps"] == 1  # a tenth of 6, rounded
+    assert metrics["train/budget/early_stopping_patience"] == 4 and metrics["train/steps"] == 6
     assert [m.step for m in client.get_metric_history(run.info.run_id, "val/mAP")] == [3, 6]
     assert metrics["val/best/step"] in (3, 6) and 0.0 <= metrics["val/best/mAP"] <= 1.0
-    assert run.data.tags["train/stopped_by"] == "budget" and run.data.tags["budget/rule"] == "num_steps given"
+    assert run.data.tags["train/stopped_by"] == "budget" and run.data.tags["train/budget_rule"] == "num_steps given"
     assert not any(key.startswith("eval/") for key in metrics)

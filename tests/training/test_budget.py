@@ -28,7 +28,7 @@ def test_auto_warmup_validation_and_patience_scale_with_the_steps():
     explicit = plan_budget(104, 8, num_val=12, warmup_steps=5, validation_every="50", early_stopping_patience=0)
     assert (explicit.warmup_steps, explicit.validation_every, explicit.early_stopping_patience) == (5, 50, 0)
     assert "budget: 1300 steps = 100.0 epochs of 104 training images" in budget.lines()[0]
-    assert budget.metrics()["budget/num_steps"] == 1300
+    assert budget.metrics()["train/budget/num_steps"] == 1300
 
 
 def test_the_synthetic_demo_keeps_its_short_budget_without_validation():
