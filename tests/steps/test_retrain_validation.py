@@ -40,3 +40,15 @@ def test_retrain_validates_on_the_val_split_only(shared_dir, tmp_path, monkeypat
     assert metrics["val/best/step"] in (3, 6) and 0.0 <= metrics["val/best/mAP"] <= 1.0
     assert run.data.tags["train/stopped_by"] == "budget" and run.data.tags["train/budget_rule"] == "num_steps given"
     assert not any(key.startswith("eval/") for key in metrics)
+
+
+def test_the_synthetic_demo_holds_out_no_val_split(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    experiment = mlflow.create_experiment("demo", artifact_location=(tmp_path / "artifacts").as_uri())
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment)
+    preprocess_step.main(["--num-workers", "1"])
+    run = MlflowClient().search_runs([experiment])[0]
+    assert run.data.tags["dataset_kind"] == "synthetic" and "val_fraction 0" in run.data.tags["val_source"]
+    assert run.data.metrics["data/train_images"] == 60 and "data/val_images" not in run.data.metrics
