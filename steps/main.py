@@ -61,9 +61,13 @@ def _print_done(run_id, results, runs, metrics):
     reused = [name for name, result in results.items() if result.reused]
     print("\n=== done ===")
     print(f"steps reused from earlier runs: {', '.join(reused) if reused else 'none'}")
-    print(f"pipeline run {run_id}: deployed int8 model mAP@[.5:.95] {metrics.get('eval/mAP', float('nan')):.3f}, "
+    print(f"pipeline run {run_id}: deployed int8 model on the test split: mAP@[.5:.95] "
+          f"{metrics.get('eval/mAP', float('nan')):.3f}, "
           f"AP50 {metrics.get('eval/AP50', float('nan')):.3f} (Keras model: "
           f"{metrics.get('eval/keras/mAP', float('nan')):.3f}, {metrics.get('eval/keras/AP50', float('nan')):.3f})")
+    if "val/best_mAP" in metrics:
+        print(f"validation split (chose the kept weights): best val mAP@[.5:.95] {metrics['val/best_mAP']:.3f}; "
+              "the figures above are on the test split, unseen until evaluate")
     print(f"Edge TPU-ready model: {where}")
     if convert.data.tags.get(SERVING_MODEL_TAG):
         print(f"serve it: mlflow models serve -m {convert.data.tags[SERVING_MODEL_TAG]} --env-manager local")

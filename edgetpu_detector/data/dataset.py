@@ -8,6 +8,9 @@ Formats: edgetpu_detector.data.formats (detected automatically, or given). Layou
   When a train/test split exists, annotations in neither are reported (``outside_splits``) and left out.
 * no such pair: every annotation is split by ``edgetpu_detector.data.split.stratified_split`` (seeded, each class in
   both splits where possible): ``round(n * test_fraction)`` images per class group go to test.
+* validation: the ``val`` folder or file when the input has one; else, with ``val_fraction`` > 0, a share of the
+  training images (``edgetpu_detector.data.split.carve_validation``, seeded and stratified the same way). The
+  test split never gives an image to train or val.
 
 Validation: edgetpu_detector.data.annotation_checks (per image and box), edgetpu_detector.data.class_names (class names, label map), plus:
 two annotations of one image -> ``duplicate_image`` (the second skipped); an image file that no
@@ -27,7 +30,7 @@ from edgetpu_detector.data.formats.base import SPLIT_NAMES, RawAnnotation, Unrea
 from edgetpu_detector.data.formats.registry import READERS, detect_format, detect_formats
 from edgetpu_detector.data.image_finder import ImageFinder
 from edgetpu_detector.data.issues import Issues
-from edgetpu_detector.data.split import stratified_split
+from edgetpu_detector.data.split import carve_validation, stratified_split
 from edgetpu_detector.images.decode import DEFAULT_MAX_PIXELS
 from edgetpu_detector.tfrecord.records import ImageRecord
 
@@ -45,6 +48,7 @@ class Dataset:
     val: list[ImageRecord] = field(default_factory=list)
     format: str = "voc"
     formats_found: list[str] = field(default_factory=list)
+    val_source: str = ""  # where the val split comes from, in words (see carve_validation)
 
     @property
     def splits(self) -> dict[str, list[ImageRecord]]:
@@ -67,7 +71,7 @@ _COUNTERS = ("annotations", "images_kept", "images_skipped", "images_without_box
 
 def discover_dataset(data_dir, test_fraction: float = 0.2, seed: int = 42, progress: bool = False,
                      format: str = "auto", label_map: dict[str, int] | None = None,
-                     max_pixels: int = DEFAULT_MAX_PIXELS) -> Dataset:
+                     max_pixels: int = DEFAULT_MAX_PIXELS, val_fraction: float = 0.0) -> Dataset:
     """Find, read and validate every annotation under ``data_dir`` and split it.
 
     Args:
@@ -79,6 +83,8 @@ def discover_dataset(data_dir, test_fraction: float = 0.2, seed: int = 42, progr
         label_map: ``{name: id}`` of a given label map (applies its class policy; also names class ids
             of TFRecord input without class text); None: classes come from the data.
         max_pixels: pixel limit per image (decompression-bomb guard).
+        val_fraction: share of the training images held out for validation when the input has no val
+            split, in [0, 1) (``edgetpu_detector.data.split.carve_validation``).
 
     Returns:
         Dataset with records in input order within each split, the issues (``warnings``) and counts
@@ -89,7 +95,7 @@ def discover_dataset(data_dir, test_fraction: float = 0.2, seed: int = 42, progr
     Raises:
         FileNotFoundError: when data_dir is not a directory.
         ValueError: unknown format, no annotations in the format, no image survives validation, or
-            test_fraction out of range (each message names the folder).
+            test_fraction or val_fraction out of range (each message names the folder).
     """
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
@@ -178,6 +184,13 @@ def discover_dataset(data_dir, test_fraction: float = 0.2, seed: int = 42, progr
         parts = {"train": train, "test": test, "val": []}
         for record in records:
             record.split = None
+    if parts["val"]:
+        val_source = f"validation split: the dataset's own val split ({len(parts['val'])} images)"
+    else:
+        try:
+            parts["train"], parts["val"], val_source = carve_validation(parts["train"], val_fraction, seed)
+        except ValueError as error:
+            raise ValueError(f"{data_dir}: {error}") from None
     counts = {name: int(issues.counts.get(name, 0)) for name in _COUNTERS}
     counts["images_kept"] = len(records)
     counts["boxes_kept"] = sum(len(r.boxes) for r in records)
@@ -187,4 +200,4 @@ def discover_dataset(data_dir, test_fraction: float = 0.2, seed: int = 42, progr
         raise ValueError(f"{data_dir}: no usable annotated image ({len(issues.items)} issues; first: {first})")
     return Dataset(data_dir=data_dir, train=parts["train"], test=parts["test"], val=parts["val"],
                    split_source="folders" if use_folders else "ratio", warnings=issues.items, counts=counts,
-                   format=format, formats_found=detect_formats(data_dir) if format else [])
+                   format=format, formats_found=detect_formats(data_dir) if format else [], val_source=val_source)

@@ -70,6 +70,7 @@ class PreprocessResult:
     warnings: list = field(default_factory=list)
     console: str = ""  # the console summary of the validation report
     passthrough_images: int = 0  # images whose original JPEG bytes were written unchanged
+    val_source: str = ""  # where the val split comes from, or why there is none (in words)
 
     @property
     def num_train(self) -> int:
@@ -103,6 +104,8 @@ class PreprocessResult:
         lines = [f"preprocess: {split}: {s['images']} images, {s['boxes']} boxes ("
                  + ", ".join(f"{n} {c}" for n, c in s["boxes_per_class"].items()) + ")"
                  for split, s in self.summary.items()]
+        if self.val_source:
+            lines.append("preprocess: " + self.val_source)
         lines.append("preprocess: " + self.console)
         if self.num_warnings:
             lines.append(f"preprocess: {self.num_warnings} issues, see validation_report.json (and .csv); "
@@ -125,7 +128,7 @@ def _label_map_for(dataset: Dataset, given: dict | None, label_map_path, issues:
 def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42, label_map_path=None,
                progress: bool = True, format: str = "auto", num_shards: int = 1,
                num_workers: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS,
-               ignore_difficult: bool = False) -> PreprocessResult:
+               ignore_difficult: bool = False, val_fraction: float = 0.0) -> PreprocessResult:
     """Discover, validate and convert a labelled dataset (see module docstring for the files written).
 
     Args:
@@ -142,13 +145,16 @@ def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42,
         max_pixels: pixel limit per image (decompression-bomb guard).
         ignore_difficult: leave PASCAL VOC "difficult" boxes out of the train split (edgetpu_detector.data.difficult);
             the test and val splits keep them, flagged, for evaluation.
+        val_fraction: share of the training images held out as the val split when the data has none, in [0, 1)
+            (``edgetpu_detector.data.split.carve_validation``; the steps resolve ``auto`` with
+            ``resolve_val_fraction``).
 
     Returns:
         PreprocessResult.
 
     Raises:
         FileNotFoundError: data_dir missing.
-        ValueError: no usable annotations, bad test_fraction or num_shards, an invalid label map, or no
+        ValueError: no usable annotations, bad test_fraction, val_fraction or num_shards, an invalid label map, or no
             class left (each names the file or folder).
     """
     if num_shards < 1:
@@ -156,7 +162,7 @@ def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42,
     output_dir = Path(output_dir)
     given = read_label_map(label_map_path) if label_map_path else None
     dataset = discover_dataset(data_dir, test_fraction=test_fraction, seed=seed, progress=progress, format=format,
-                               label_map=given, max_pixels=max_pixels)
+                               label_map=given, max_pixels=max_pixels, val_fraction=val_fraction)
     issues = Issues(dataset.data_dir)
     issues.items = dataset.warnings
     names_to_ids = _label_map_for(dataset, given, label_map_path, issues)
@@ -194,6 +200,8 @@ def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42,
         "formats_found": dataset.formats_found,
         "split_source": dataset.split_source,
         "test_fraction": test_fraction,
+        "val_fraction": val_fraction,
+        "val_source": dataset.val_source,
         "seed": seed,
         "label_map": names_to_ids,
         "counts": counts,
@@ -224,4 +232,5 @@ def preprocess(data_dir, output_dir, test_fraction: float = 0.2, seed: int = 42,
         warnings=issues.items,
         console=console_summary(report),
         passthrough_images=passthrough,
+        val_source=dataset.val_source,
     )

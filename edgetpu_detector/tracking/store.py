@@ -18,6 +18,8 @@ EXPORT_ARTIFACTS = "export"
 # Tags of the convert run holding the URIs of its MLflow models (``runs:/`` or ``models:/``).
 SERVING_MODEL_TAG = "serving_model_uri"  # int8 (or Edge TPU) TFLite as a pyfunc model
 SAVED_MODEL_TAG = "saved_model_uri"  # the SavedModel through mlflow.tensorflow
+# Tag of the preprocess run: "synthetic" (the generated demo) or "real"; retrain plans its budget by it.
+DATASET_KIND_TAG = "dataset_kind"
 
 
 def default_tracking_uri(project_dir=PROJECT_DIR):

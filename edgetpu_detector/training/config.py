@@ -3,8 +3,10 @@
 Fields named like a ``retrain`` parameter of the MLproject have its default (a test checks that they agree).
 """
 from dataclasses import dataclass
+import math
 
 import keras
+import tensorflow as tf
 
 from edgetpu_detector.training.augment import AUGMENTATIONS, AugmentConfig
 from edgetpu_detector.training.precision import PRECISIONS
@@ -22,6 +24,9 @@ class TrainConfig:
     ``batch_norm_momentum`` and is re-estimated at the end over ``precise_bn_batches`` batches.
     ``validation_every``: steps between validation mAP on the validation split (0: never);
     ``early_stopping_patience``: validations without a better ``val/mAP`` before stopping (0: never).
+    ``max_train_minutes``: wall-time cap of training (validation included; 0: none): once training has measured
+    its speed the plan shrinks to the steps that fit and the learning-rate schedule follows
+    (``edgetpu_detector.training.budget``); the pipeline's ``auto`` values come from ``plan_budget``.
     ``log_every``, ``checkpoint_every``, ``image_every``: steps between metrics, checkpoints and TensorBoard
     detection images (0: no images).
     ``strategy``: ``edgetpu_detector.training.strategy``; ``batch_size`` is the global batch, split evenly across
@@ -45,6 +50,7 @@ class TrainConfig:
     precise_bn_batches: int = 16
     validation_every: int = 0
     early_stopping_patience: int = 0
+    max_train_minutes: float = 0.0
     keep_best: bool = True
     image_every: int = 100
     strategy: str = "default"
@@ -62,16 +68,40 @@ class TrainConfig:
         for name in ("num_steps", "batch_size", "log_every", "checkpoint_every"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("warmup_steps", "validation_every", "early_stopping_patience", "max_train_minutes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
     def augment_config(self):
         """The AugmentConfig these settings describe, or None for no augmentation."""
         return AugmentConfig.from_names(self.augmentations)
 
 
-def learning_rate_schedule(config):
-    """keras LearningRateSchedule: linear warmup from 0 over ``config.warmup_steps``, then cosine decay to 0
-    at ``config.num_steps`` (Loshchilov & Hutter, "SGDR", 2017; Goyal et al. 2017 for the warmup)."""
-    warmup = min(config.warmup_steps, max(config.num_steps - 1, 0))
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0, decay_steps=max(config.num_steps - warmup, 1), alpha=0.0,
-        warmup_target=config.learning_rate, warmup_steps=warmup)
+class WarmupCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup from 0 to ``peak`` over ``warmup_steps``, then cosine decay to 0 at ``total_steps``
+    (Loshchilov & Hutter, "SGDR", 2017; Goyal et al. 2017 for the warmup) -- keras ``CosineDecay`` with
+    warmup, except that ``warmup_steps`` and ``total_steps`` may be ``tf.Variable``: a run re-planned to fewer
+    steps (time cap) warms up over its share of the new plan and still decays to 0 at its new end."""
+
+    def __init__(self, peak, warmup_steps, total_steps):
+        self.peak, self.warmup_steps, self.total_steps = float(peak), warmup_steps, total_steps
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        total = tf.cast(tf.convert_to_tensor(self.total_steps), tf.float32)
+        warmup = tf.minimum(tf.cast(tf.convert_to_tensor(self.warmup_steps), tf.float32), tf.maximum(total - 1.0, 0.0))
+        warm = self.peak * step / tf.maximum(warmup, 1.0)
+        progress = tf.clip_by_value((step - warmup) / tf.maximum(total - warmup, 1.0), 0.0, 1.0)
+        decayed = 0.5 * self.peak * (1.0 + tf.cos(math.pi * progress))
+        return tf.where(step < warmup, warm, decayed)
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup_steps": int(tf.convert_to_tensor(self.warmup_steps).numpy()),
+                "total_steps": int(tf.convert_to_tensor(self.total_steps).numpy())}
+
+
+def learning_rate_schedule(config, total_steps=None, warmup_steps=None):
+    """``WarmupCosineDecay`` of ``config``: peak ``config.learning_rate``, warmup over ``warmup_steps``, decay to 0
+    at ``total_steps`` (ints or ``tf.Variable``; defaults ``config.warmup_steps``, ``config.num_steps``)."""
+    return WarmupCosineDecay(config.learning_rate, config.warmup_steps if warmup_steps is None else warmup_steps,
+                             config.num_steps if total_steps is None else total_steps)

@@ -1,6 +1,12 @@
 """The SSD training loop: resumable checkpoints, focal + smooth L1 loss, an optional frozen backbone for the
-first steps, batch norm that behaves with small batches, validation with keep-best and early stopping,
-``tf.distribute`` strategies, TensorBoard scalars and images, and a progress bar with ETA.
+first steps, batch norm that behaves with small batches, validation with keep-best and early stopping, a
+wall-time cap, ``tf.distribute`` strategies, TensorBoard scalars and images, and a progress bar with ETA.
+
+Time cap (``config.max_train_minutes``): after ``REPLAN_STEP`` steps of this process, and after each
+validation, the plan shrinks to the steps that fit in the time left at the measured speed (validation
+included; ``edgetpu_detector.training.budget.replan_steps``); the learning rate still decays to 0 at the new
+end. Should the time run out anyway, training stops at the next step and checkpoints. The elapsed training
+time and the plan are in the checkpoint, so a resumed run keeps counting.
 
 Checkpoints are ``tf.train.CheckpointManager`` checkpoints: TensorFlow writes each one under a temporary name,
 renames it into place, and only then rewrites the ``checkpoint`` state file (itself written atomically), so a
@@ -37,10 +43,12 @@ from edgetpu_detector.training.input_pipeline import training_dataset
 from edgetpu_detector.training.precision import dtype_policy, resolve_precision, wrap_optimizer
 from edgetpu_detector.training.step import distributed_iterator, train_step_fn
 from edgetpu_detector.training.strategy import is_chief, make_strategy
+from edgetpu_detector.training.time_cap import TrainingClock, format_duration, replan_under_cap
 from edgetpu_detector.training.summaries import detection_images
 from edgetpu_detector.training.validation import Validator
 
 TENSORBOARD_DIR = "tensorboard"
+REPLAN_STEP = 20  # steps of this process after which the speed is measured (the first ones trace and compile)
 
 
 @dataclass
@@ -58,6 +66,8 @@ class TrainResult:
     base_weights_kind: str
     best: dict = None
     stopped_early: bool = False
+    planned_steps: int = 0
+    stopped_by: str = "budget"
     batch_norm_frozen: bool = False
     precision: str = "float32"
     devices: object = None
@@ -71,12 +81,16 @@ class TrainResult:
             tags["train/devices"] = self.devices.tag()
         if self.best:
             tags |= {"best_step": str(self.best["step"]), "stopped_early": str(self.stopped_early).lower()}
+        tags["train/stopped_by"] = self.stopped_by
         return tags
 
     def summary(self):
         """One console line."""
-        return (f"retrain: {self.steps_run} steps in {self.seconds:.0f} s, final loss "
-                f"{self.final_metrics.get('train/loss', float('nan')):.3f}")
+        line = (f"retrain: {self.steps_run} steps in {self.seconds:.0f} s, final loss "
+                f"{self.final_metrics.get('train/loss', float('nan')):.3f}, stopped by {self.stopped_by}")
+        if self.best:
+            line += f"; best val/mAP {self.best.get('val/mAP', float('nan')):.3f} at step {self.best['step']} (kept)"
+        return line
 
 
 def _resolve_freeze_batch_norm(setting, kind):
@@ -141,19 +155,31 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             freeze_batch_norm(model)
         else:
             set_batch_norm_momentum(model, config.batch_norm_momentum)
-        optimizer = wrap_optimizer(keras.optimizers.Adam(learning_rate=learning_rate_schedule(config),
+        planned = tf.Variable(config.num_steps, dtype=tf.int64, trainable=False, name="planned_steps")
+        budget = tf.Variable(config.num_steps, dtype=tf.int64, trainable=False, name="budget_steps")
+        warmup = tf.Variable(config.warmup_steps, dtype=tf.int64, trainable=False, name="warmup_steps")
+        train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="train_seconds")
+        optimizer = wrap_optimizer(keras.optimizers.Adam(learning_rate=learning_rate_schedule(config, planned, warmup),
                                                          global_clipnorm=10.0), precision)
         optimizer.build(model.trainable_variables)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         backbone_gate = tf.Variable(1.0, dtype=tf.float32, trainable=False, name="backbone_gate")
         validator = Validator(model, detector_config, config, validation_records, names_to_ids, output_dir,
                               is_chief())
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, **validator.variables())
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, planned_steps=planned,
+                                     budget_steps=budget, warmup_steps=warmup, train_seconds=train_seconds,
+                                     **validator.variables())
     manager = tf.train.CheckpointManager(checkpoint, str(_checkpoint_dir(output_dir)),
                                          max_to_keep=config.keep_checkpoints)
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())})", flush=True)
+        if int(budget.numpy()) != config.num_steps:  # resumed with another budget: it replaces the old plan
+            budget.assign(config.num_steps)
+            planned.assign(config.num_steps)
+            warmup.assign(config.warmup_steps)
+        validator.scale_interval(int(planned.numpy()))
+        print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())} of "
+              f"{int(planned.numpy())})", flush=True)
     atomic_write_text(output_dir / CONFIG_FILE, detector_config.to_json())
 
     iterator = distributed_iterator(training_dataset(train_records, detector_config, config.batch_size,
@@ -172,24 +198,32 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
     writer = tf.summary.create_file_writer(str(output_dir / TENSORBOARD_DIR)) if is_chief() \
         else tf.summary.create_noop_writer()
     start_step = int(step.numpy())
-    metrics, stopped_early = {}, False
+    num_steps = int(planned.numpy())
+    cap_seconds = 60.0 * config.max_train_minutes
+    metrics, stopped_early, stopped_by = {}, False, "budget"
     started = time.perf_counter()
     window_start, window_images = started, 0
-    bar = tqdm(total=config.num_steps, initial=start_step, desc="retrain", unit="step",
+    clock = TrainingClock(train_seconds)
+    bar = tqdm(total=num_steps, initial=start_step, desc="retrain", unit="step",
                disable=not progress, dynamic_ncols=True)
-    while int(step.numpy()) < config.num_steps:
+    while int(step.numpy()) < num_steps:
         backbone_gate.assign(0.0 if int(step.numpy()) < config.freeze_backbone_steps else 1.0)
         images, targets = next(iterator)
         losses = train_step(images, targets)
         step.assign_add(1)
         current = int(step.numpy())
+        clock.stepped(current - start_step)
         window_images += config.batch_size
         bar.update(1)
         loss_value = float(losses["loss"])
         if not tf.math.is_finite(loss_value):
             raise ValueError(f"non-finite training loss {loss_value} at step {current}")
         bar.set_postfix(loss=f"{loss_value:.3f}")
-        last = current == config.num_steps
+        if current - start_step == REPLAN_STEP:
+            num_steps = replan_under_cap(planned, warmup, num_steps, current, clock, validator, cap_seconds, bar)
+            print(f"retrain: {1.0 / clock.seconds_per_step():.2f} steps/s; the {num_steps - current} steps left "
+                  f"take ~{format_duration(clock.eta(num_steps, current, validator))}", flush=True)
+        last = current == num_steps
         if current % config.log_every == 0 or last:
             now = time.perf_counter()
             metrics = {"train/loss": loss_value,
@@ -205,18 +239,31 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             with writer.as_default(step=current):
                 tf.summary.image("train/detections", image_summary(images, targets), max_outputs=3)
         if validator.due(current, last):
+            validation_started = time.perf_counter()
             val, stopped_early = validator.validate(current)
+            clock.validated(time.perf_counter() - validation_started)
             _write_scalars(writer, current, val)
             metrics.update(val)
             if on_metrics is not None:
                 on_metrics(current, {**val, "val/best_mAP": float(validator.best_metric.numpy())})
-        if current % config.checkpoint_every == 0 or last or stopped_early:
+            if not last and not stopped_early and current - start_step >= REPLAN_STEP:
+                num_steps = replan_under_cap(planned, warmup, num_steps, current, clock, validator, cap_seconds, bar)
+        out_of_time = bool(cap_seconds) and clock.total() >= cap_seconds and not last
+        if current % config.checkpoint_every == 0 or last or stopped_early or out_of_time:
             _save_checkpoint(manager, current, [*model.variables, *optimizer.variables])
         if stopped_early:
+            stopped_by = "early_stopping"
             print(validator.stop_message(current), flush=True)
+            break
+        if out_of_time:
+            stopped_by = "time_cap"
+            print(f"retrain: stopped at step {current} of {num_steps}: max_train_minutes "
+                  f"{config.max_train_minutes:g} reached", flush=True)
             break
     bar.close()
     writer.flush()
+    if stopped_by == "budget" and num_steps < int(budget.numpy()):
+        stopped_by = "time_cap"  # at the end of a plan the cap shortened
     final_step = int(step.numpy())
     best = validator.restore_best(final_step)
     if not frozen_bn and replicas == 1 and config.precise_bn_batches > 0 and final_step > start_step:
@@ -233,7 +280,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
                        final_metrics=metrics, steps_run=final_step - start_step,
                        seconds=time.perf_counter() - started, base_weights_kind=kind, best=best,
                        stopped_early=stopped_early, batch_norm_frozen=frozen_bn, precision=precision,
-                       devices=devices)
+                       devices=devices, planned_steps=num_steps, stopped_by=stopped_by)
 
 
 def _variable_bytes(variables):

@@ -32,8 +32,8 @@ def validation_metrics(detector, record_paths, image_size, names_to_ids):
 
 
 class Validator:
-    """Validation mAP every ``config.validation_every`` steps, keeping the best weights and counting the
-    validations without improvement (``config.early_stopping_patience``).
+    """Validation mAP every ``config.validation_every`` steps (``every``: in proportion to a re-planned run),
+    keeping the best weights and counting the validations without improvement (``config.early_stopping_patience``).
 
     Its tf.Variables (``variables()``) belong in the training checkpoint.
     """
@@ -43,6 +43,7 @@ class Validator:
         self.record_paths, self.output_dir, self.is_chief = record_paths, output_dir, is_chief
         self.names_to_ids = names_to_ids or {str(k): k for k in range(1, detector_config.num_classes + 1)}
         self.enabled = bool(config.validation_every > 0 and record_paths)
+        self.every = config.validation_every
         self.best_metric = tf.Variable(-1.0, dtype=tf.float32, trainable=False, name="best_metric")
         self.best_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="best_step")
         self.stale = tf.Variable(0, dtype=tf.int64, trainable=False, name="validations_since_best")
@@ -54,7 +55,13 @@ class Validator:
 
     def due(self, step, last):
         """True when validation runs at ``step`` (every ``validation_every`` steps and at the last one)."""
-        return self.enabled and (step % self.config.validation_every == 0 or last)
+        return self.enabled and (step % self.every == 0 or last)
+
+    def scale_interval(self, planned_steps):
+        """Keep the validations per run when the plan changes (time cap): ``every`` in proportion to
+        ``planned_steps`` / ``config.num_steps``."""
+        if self.config.validation_every:
+            self.every = max(1, round(self.config.validation_every * planned_steps / self.config.num_steps))
 
     def validate(self, step):
         """Measure ``val/*`` at ``step``, save the weights when they are the best so far.

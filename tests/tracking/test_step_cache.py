@@ -26,7 +26,9 @@ STEPS = ("preprocess", "retrain", "evaluate", "convert")
 
 def test_parameters_compare_as_normalized_values(tmp_path):
     types = entry_point_parameters(PROJECT_DIR, "retrain")
-    assert types["num_steps"].kind == "int" and types["augmentations"].kind == "list"
+    # num_steps takes auto or a number: as text, numbers still compare as values
+    assert types["num_steps"].kind == "text" and types["augmentations"].kind == "list"
+    assert normalize_parameters({"num_steps": "auto"}, types) == normalize_parameters({"num_steps": " auto "}, types)
     typed = normalize_parameters({"num_steps": "300", "learning_rate": "0.001", "augmentations": "flip,crop",
                                   "freeze_batch_norm": "auto"}, types)
     same = normalize_parameters({"num_steps": "300.0", "learning_rate": "1e-3", "augmentations": " crop, flip,",
