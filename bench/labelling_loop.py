@@ -41,6 +41,7 @@ from edgetpu_detector.data.label_map import read_label_map, write_labels_txt  # 
 from edgetpu_detector.data.preprocess import preprocess  # noqa: E402
 from edgetpu_detector.evaluation.confusion import match_image  # noqa: E402
 from edgetpu_detector.export.calibration import representative_images  # noqa: E402
+from edgetpu_detector.export.deployment import resolve_max_detections  # noqa: E402
 from edgetpu_detector.export.tflite_converter import convert_int8_tflite  # noqa: E402
 from edgetpu_detector.inference.predict import predict  # noqa: E402
 from edgetpu_detector.ssd.checkpoint import load_trained_detector  # noqa: E402
@@ -119,7 +120,8 @@ def main(argv=None):
     model, model_config = load_trained_detector(args.out / "train")
     export = args.out / "export"
     export.mkdir()
-    nms = NMSConfig(score_threshold=0.05, iou_threshold=0.6, max_detections=10, max_detections_per_class=10)
+    # the deployed post-processing (op threshold 0, per-class NMS), with the auto slot count of the labelled set
+    nms = NMSConfig(max_detections=resolve_max_detections("auto", [str(data.train_record)]))
     int8 = convert_int8_tflite(model, model_config, representative_images(str(data.train_record), len(labelled)),
                                export / "model_int8.tflite", nms)
     write_labels_txt(names_to_ids, export / "labels.txt")
