@@ -11,17 +11,16 @@ evaluate: the later ones wait on the step's lock and reuse the FINISHED run); th
 removed at the end.
 """
 import os
-from pathlib import Path
-import shutil
 import subprocess
 import sys
 
 from mlflow.tracking import MlflowClient
 import pytest
 
+from tests.pipeline.project_artifacts import PROJECT_DIR, remove_project_artifacts
+
 pytestmark = pytest.mark.slow
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 STEPS = ("preprocess", "retrain", "convert", "evaluate")
 TINY = ["-P", "image_size=64", "-P", "num_steps=2", "-P", "batch_size=2", "-P", "warmup_steps=1",
         "-P", "base_weights=none", "-P", "num_calibration_images=2", "-P", "num_workers=1",
@@ -53,18 +52,7 @@ def four_drivers(tmp_path_factory):
     runs = client.search_runs([experiment.experiment_id]) if experiment else []
     yield {"codes": codes, "outputs": [log.read_text(errors="replace") for log in logs], "client": client,
            "runs": runs}
-    # Remove the artifacts written under the project's mlruns/ (see the module docstring): the runs' folders
-    # and the logged models' folders, then the folders left empty.
-    mlruns = PROJECT_DIR / "mlruns"
-    models = client.search_logged_models(experiment_ids=[experiment.experiment_id]) if experiment else []
-    folders = [Path(run.info.artifact_uri.removeprefix("file://")).parent for run in runs]
-    folders += [Path(model.artifact_location.removeprefix("file://")).parent for model in models]
-    for folder in folders:
-        if folder.is_relative_to(mlruns) and folder != mlruns:
-            shutil.rmtree(folder, ignore_errors=True)
-    for folder in sorted({f.parent for f in folders} | {f.parent.parent for f in folders}, reverse=True):
-        if folder.is_relative_to(mlruns) and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+    remove_project_artifacts(client, "concurrent")
 
 
 def test_four_drivers_on_a_fresh_store_all_finish(four_drivers):

@@ -13,7 +13,6 @@ reuses the steps that finished and resumes training from its checkpoint; the fif
 """
 import os
 from pathlib import Path
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +21,10 @@ import time
 from mlflow.tracking import MlflowClient
 import pytest
 
+from tests.pipeline.project_artifacts import PROJECT_DIR, remove_project_artifacts
+
 pytestmark = pytest.mark.slow
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 STEPS = ("preprocess", "retrain", "convert", "evaluate")
 PARAMS = ["-P", "image_size=64", "-P", "num_steps=12", "-P", "batch_size=2", "-P", "warmup_steps=1",
           "-P", "base_weights=none", "-P", "num_calibration_images=2", "-P", "num_workers=1",
@@ -113,17 +113,7 @@ class Store:
 def store(tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("interrupts"))
     yield store
-    mlruns = PROJECT_DIR / "mlruns"  # artifacts of a new SQLite store go to the project's mlruns/: remove ours
-    experiment = store.client.get_experiment_by_name(EXPERIMENT)
-    models = store.client.search_logged_models(experiment_ids=[experiment.experiment_id]) if experiment else []
-    folders = [Path(r.info.artifact_uri.removeprefix("file://")).parent for r in store.runs()]
-    folders += [Path(m.artifact_location.removeprefix("file://")).parent for m in models]
-    for folder in folders:
-        if folder.is_relative_to(mlruns) and folder != mlruns:
-            shutil.rmtree(folder, ignore_errors=True)
-    for folder in sorted({f.parent for f in folders} | {f.parent.parent for f in folders}, reverse=True):
-        if folder.is_relative_to(mlruns) and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+    remove_project_artifacts(store.client, EXPERIMENT)
 
 
 def test_each_step_interrupted_then_resumed(store):
