@@ -152,7 +152,8 @@ def plan_budget(num_train, batch_size, num_steps="auto", epochs=DEFAULT_EPOCHS, 
 
 
 def replan_steps(planned, step, seconds_per_step, validation_seconds, validation_every, seconds_left):
-    """The steps a run can afford in the time left: ``planned`` or fewer, never fewer than ``step + 1``.
+    """The steps a run can afford in the time left: ``planned`` or fewer, never fewer than ``step + 1`` while
+    steps remain (a re-plan at the last step keeps ``planned``).
 
     Args:
       planned: int, steps planned so far; step: int, steps done.
@@ -166,4 +167,4 @@ def replan_steps(planned, step, seconds_per_step, validation_seconds, validation
     """
     per_step = seconds_per_step + (validation_seconds / validation_every if validation_every else 0.0)
     affordable = step + int(max(seconds_left, 0.0) / max(per_step, 1e-9))
-    return max(step + 1, min(planned, affordable))
+    return min(planned, max(step + 1, affordable))

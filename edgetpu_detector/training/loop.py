@@ -18,11 +18,9 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
-import shutil
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
@@ -36,6 +34,7 @@ from edgetpu_detector.training.batch_norm import (
     recompute_batch_norm_statistics,
     set_batch_norm_momentum,
 )
+from edgetpu_detector.training.checkpoints import save_checkpoint, variable_bytes
 from edgetpu_detector.training.config import TrainConfig, learning_rate_schedule
 from edgetpu_detector.training.devices import training_devices
 from edgetpu_detector.training.initialize import DETECTOR_KINDS, initialize_detector
@@ -178,8 +177,8 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             planned.assign(config.num_steps)
             warmup.assign(config.warmup_steps)
         validator.scale_interval(int(planned.numpy()))
-        print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())} of "
-              f"{int(planned.numpy())})", flush=True)
+        print(f"retrain: resuming from {manager.latest_checkpoint} (step {int(step.numpy())}), "
+              f"{int(planned.numpy())} steps planned", flush=True)
     atomic_write_text(output_dir / CONFIG_FILE, detector_config.to_json())
 
     iterator = distributed_iterator(training_dataset(train_records, detector_config, config.batch_size,
@@ -250,7 +249,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
                 num_steps = replan_under_cap(planned, warmup, num_steps, current, clock, validator, cap_seconds, bar)
         out_of_time = bool(cap_seconds) and clock.total() >= cap_seconds and not last
         if current % config.checkpoint_every == 0 or last or stopped_early or out_of_time:
-            _save_checkpoint(manager, current, [*model.variables, *optimizer.variables])
+            save_checkpoint(manager, current, [*model.variables, *optimizer.variables])
         if stopped_early:
             stopped_by = "early_stopping"
             print(validator.stop_message(current), flush=True)
@@ -270,10 +269,10 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
         recompute_batch_norm_statistics(model, iterator, config.precise_bn_batches)
     if manager.latest_checkpoint is None or final_step != start_step and \
             not manager.latest_checkpoint.endswith(f"-{final_step}"):
-        _save_checkpoint(manager, final_step, [*model.variables, *optimizer.variables])
+        save_checkpoint(manager, final_step, [*model.variables, *optimizer.variables])
     weights_path = output_dir / WEIGHTS_FILE
     if is_chief():
-        with disk_full_guard(weights_path, lambda: _variable_bytes(model.variables)):
+        with disk_full_guard(weights_path, lambda: variable_bytes(model.variables)):
             save_weights(model, weights_path)
     return TrainResult(output_dir=output_dir, config_path=output_dir / CONFIG_FILE, weights_path=weights_path,
                        checkpoint_dir=output_dir / CHECKPOINT_DIR, tensorboard_dir=output_dir / TENSORBOARD_DIR,
@@ -281,25 +280,6 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
                        seconds=time.perf_counter() - started, base_weights_kind=kind, best=best,
                        stopped_early=stopped_early, batch_norm_frozen=frozen_bn, precision=precision,
                        devices=devices, planned_steps=num_steps, stopped_by=stopped_by)
-
-
-def _variable_bytes(variables):
-    """Bytes the values of ``variables`` take (what a checkpoint of them writes, give or take its index)."""
-    return sum(int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size for v in variables)
-
-
-def _save_checkpoint(manager, number, variables):
-    """``manager.save(number)``; on a full disk, ``DiskFull`` naming the checkpoint folder and the size of a
-    checkpoint of ``variables``, and the half-written ``ckpt-<n>_temp`` folder removed (the checkpoint state
-    file still names the last complete checkpoint, which a later run resumes from)."""
-    folder = Path(manager.directory)
-    try:
-        with disk_full_guard(folder, lambda: _variable_bytes(variables)):
-            manager.save(checkpoint_number=number)
-    except BaseException:
-        for temp in folder.glob("*_temp"):
-            shutil.rmtree(temp, ignore_errors=True)
-        raise
 
 
 def _write_scalars(writer, step, metrics):

@@ -51,6 +51,9 @@ def test_replan_fits_the_time_left_and_never_grows():
     assert replan_steps(2000, 20, 0.5, 10.0, 100, 300.0) == 520
     assert replan_steps(400, 20, 0.5, 10.0, 100, 300.0) == 400
     assert replan_steps(400, 20, 0.5, 0.0, 0, -5.0) == 21
+    # a re-plan at the last step (a run resumed 20 steps before its end) keeps the end: no step past it
+    assert replan_steps(30, 30, 0.5, 0.0, 0, -5.0) == 30
+    assert replan_steps(30, 30, 0.5, 0.0, 0, 600.0) == 30
 
 
 def test_schedule_follows_the_planned_steps_even_when_replanned():
