@@ -6,8 +6,9 @@ gets a work folder named after its key (``<work root>/<step>-<key[:16]>``) holdi
 ``retrain``, the training folder with its checkpoints: a step that dies leaves them there, and the next
 driver run with the same inputs resumes from them; a step that finishes has its folder removed (everything
 in it is in MLflow by then). Drivers running at the same time (on one machine) never run the same step with
-the same key twice at once: the second waits on the first's lock (``<work folder>.lock``), then reuses its
-run when it FINISHED, or runs the step itself (resuming from the checkpoints left) when it did not.
+the same key twice at once: the second waits on the first's lock (an empty file,
+``<work root>/.locks/<step>-<key[:16]>.lock``, apart from the work folders), then reuses its run when it
+FINISHED, or runs the step itself (resuming from the checkpoints left) when it did not.
 """
 from dataclasses import dataclass, field
 import datetime
@@ -118,14 +119,15 @@ class StepRunner:
         if cached is not None:
             return cached
         work = self.work_root / f"{entry_point}-{key[:16]}"
+        lock = self.work_root / ".locks" / f"{work.name}.lock"
 
         def waiting():
             print(f"\n=== {entry_point}: waiting for another process running the same step (same parameters, "
-                  f"code and inputs; lock {work}.lock) ===", flush=True)
+                  f"code and inputs; lock {lock}) ===", flush=True)
 
         # One process at a time runs a given step with a given key (the others wait, then reuse its run):
         # they would share the work folder and its checkpoints.
-        with file_lock(f"{work}.lock", on_wait=waiting) as free:
+        with file_lock(lock, on_wait=waiting) as free:
             cached = None if free else self._reusable(entry_point, key)
             if cached is not None:
                 return cached
