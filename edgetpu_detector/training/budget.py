@@ -6,8 +6,9 @@ The rule (``num_steps=auto``), for real data:
     steps_per_epoch = ceil(num_train / batch_size)
     num_steps       = clamp(ceil(epochs * steps_per_epoch), MIN_AUTO_STEPS, MAX_AUTO_STEPS)
 
-and the wall-time cap ``max_train_minutes`` may shorten it once training has measured its own speed
-(``edgetpu_detector.training.loop``: the schedule is re-planned then, so the learning rate still decays to 0).
+and the wall-time cap ``max_train_minutes`` may shorten it once training has measured its own speed, and give
+steps back (never beyond this budget) once a slow stretch has passed (``edgetpu_detector.training.loop``: the
+schedule is re-planned then, so the learning rate still decays to 0).
 Why: a fixed 300 steps is ~23 epochs of a 100-image set, which left a pretrained SSDLite far from converged
 (issue 17: 4 classes, 104 training images: Keras AP50 0.510 after 300 steps, 0.820 after 1200 = 92 epochs).
 ``DEFAULT_EPOCHS`` = 100 puts that set at 1300 steps; ``MIN_AUTO_STEPS`` keeps a tiny set (fruit_nuts: 16
@@ -35,6 +36,7 @@ WARMUP_FRACTION = 0.1
 VALIDATIONS_PER_RUN = 10
 MIN_VALIDATION_EVERY = 25
 DEFAULT_PATIENCE = 4
+GROW_MARGIN = 0.05  # a re-plan gives steps back only when this share more fit: no schedule jitter
 
 
 def _auto(value):
@@ -151,11 +153,14 @@ def plan_budget(num_train, batch_size, num_steps="auto", epochs=DEFAULT_EPOCHS, 
                   epochs=steps / per_epoch, rule=rule, validation_note=note)
 
 
-def replan_steps(planned, step, seconds_per_step, validation_seconds, validation_every, seconds_left):
-    """The steps a run can afford in the time left: ``planned`` or fewer, never fewer than ``step + 1`` while
-    steps remain (a re-plan at the last step keeps ``planned``).
+def replan_steps(budget, planned, step, seconds_per_step, validation_seconds, validation_every, seconds_left):
+    """The steps a run can afford in the time left, at most ``budget``: fewer than ``planned`` when the plan does
+    not fit, more (back towards ``budget``) only when at least ``GROW_MARGIN`` more fit (a load spike measured
+    early passed), never fewer than ``step + 1`` while steps remain (a re-plan at the last step keeps
+    ``planned``).
 
     Args:
+      budget: int, the steps of the budget (the most a re-plan may give back).
       planned: int, steps planned so far; step: int, steps done.
       seconds_per_step: float, measured training seconds per step.
       validation_seconds: float, measured seconds of one validation (0 without).
@@ -165,6 +170,10 @@ def replan_steps(planned, step, seconds_per_step, validation_seconds, validation
     Returns:
       int.
     """
+    if step >= planned:
+        return planned
     per_step = seconds_per_step + (validation_seconds / validation_every if validation_every else 0.0)
-    affordable = step + int(max(seconds_left, 0.0) / max(per_step, 1e-9))
-    return min(planned, max(step + 1, affordable))
+    affordable = min(budget, max(step + 1, step + int(max(seconds_left, 0.0) / max(per_step, 1e-9))))
+    if affordable < planned or affordable - planned >= GROW_MARGIN * planned:
+        return affordable
+    return planned

@@ -1,5 +1,5 @@
 """The wall-time cap of training (``TrainConfig.max_train_minutes``): the clock that measures the run, and the
-re-plan that shrinks the steps to what fits in the time left (``edgetpu_detector.training.budget`` holds the
+re-plan that fits the steps to the time left (``edgetpu_detector.training.budget`` holds the
 rule, ``replan_steps``)."""
 import time
 
@@ -51,20 +51,23 @@ def format_duration(seconds):
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
-def replan_under_cap(planned, warmup, num_steps, current, clock, validator, cap_seconds, bar):
-    """Shrink the plan to what fits under the time cap (no-op without one), the warmup in proportion (not below
-    the steps done while it lasts); returns the steps planned."""
+def replan_under_cap(planned, warmup, budget, num_steps, current, clock, validator, cap_seconds, bar):
+    """Fit the plan to the time cap (no-op without one): shrink it to the steps that fit, or give steps back, up
+    to ``budget``, once a slower stretch has passed (``replan_steps``); a warmup not yet over follows in
+    proportion (never below the steps done), one that is over stays. Returns the steps planned."""
     if not cap_seconds:
         return num_steps
     every = validator.every if validator.enabled else 0
-    fitted = replan_steps(num_steps, current, clock.seconds_per_step(), clock.seconds_per_validation(), every,
-                          cap_seconds - clock.total())
-    if fitted < num_steps:
+    fitted = replan_steps(budget, num_steps, current, clock.seconds_per_step(), clock.seconds_per_validation(),
+                          every, cap_seconds - clock.total())
+    if fitted != num_steps:
         old_warmup = int(warmup.numpy())
-        warmup.assign(max(min(current, old_warmup), round(old_warmup * fitted / num_steps)))
+        if current < old_warmup:
+            warmup.assign(max(current, round(old_warmup * fitted / num_steps)))
         planned.assign(fitted)
         validator.scale_interval(fitted)
-        print(f"retrain: max_train_minutes {cap_seconds / 60:g}: {num_steps} steps do not fit at "
+        fits = "do not fit" if fitted < num_steps else "leave time: more fit"
+        print(f"retrain: max_train_minutes {cap_seconds / 60:g}: {num_steps} steps {fits} at "
               f"{1.0 / clock.seconds_per_step():.2f} steps/s; re-planned to {fitted} steps: warmup "
               f"{int(warmup.numpy())} steps, the learning rate decays to 0 at the new end"
               + (f", validation every {validator.every} steps" if validator.enabled else ""), flush=True)

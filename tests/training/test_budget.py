@@ -46,14 +46,20 @@ def test_bad_values_are_clear_errors(bad):
         plan_budget(0, 8)
 
 
-def test_replan_fits_the_time_left_and_never_grows():
+def test_replan_fits_the_time_left_and_grows_back_only_to_the_budget():
     # 0.5 s a step, 10 s per validation every 100 steps: 0.6 s a step; 300 s left after step 20 -> 500 more
-    assert replan_steps(2000, 20, 0.5, 10.0, 100, 300.0) == 520
-    assert replan_steps(400, 20, 0.5, 10.0, 100, 300.0) == 400
-    assert replan_steps(400, 20, 0.5, 0.0, 0, -5.0) == 21
+    assert replan_steps(2000, 2000, 20, 0.5, 10.0, 100, 300.0) == 520
+    assert replan_steps(400, 400, 20, 0.5, 10.0, 100, 300.0) == 400
+    assert replan_steps(400, 400, 20, 0.5, 0.0, 0, -5.0) == 21
+    # a load spike at step 20 planned 520 steps; at step 300 the machine is quiet again: 600 s left fit 1000 more
+    assert replan_steps(2000, 520, 300, 0.5, 10.0, 100, 600.0) == 1300
+    assert replan_steps(1000, 520, 300, 0.5, 10.0, 100, 600.0) == 1000  # never beyond the budget
+    # fewer than GROW_MARGIN more steps fit: the plan stays (no schedule jitter); fewer fit: it shrinks
+    assert replan_steps(2000, 1000, 300, 0.5, 0.0, 0, 360.0) == 1000
+    assert replan_steps(2000, 1000, 300, 0.5, 0.0, 0, 340.0) == 980
     # a re-plan at the last step (a run resumed 20 steps before its end) keeps the end: no step past it
-    assert replan_steps(30, 30, 0.5, 0.0, 0, -5.0) == 30
-    assert replan_steps(30, 30, 0.5, 0.0, 0, 600.0) == 30
+    assert replan_steps(30, 30, 30, 0.5, 0.0, 0, -5.0) == 30
+    assert replan_steps(60, 30, 30, 0.5, 0.0, 0, 600.0) == 30
 
 
 def test_schedule_follows_the_planned_steps_even_when_replanned():
@@ -71,7 +77,8 @@ def test_schedule_follows_the_planned_steps_even_when_replanned():
 
 
 def test_a_replan_scales_warmup_and_validation_interval(tmp_path):
-    """``replan_under_cap`` with a measured 1 s a step and 5 s a validation, 100 s left at step 20 of 200."""
+    """``replan_under_cap`` with a measured 1 s a step and 5 s a validation, 100 s left at step 20 of 200; then
+    the machine gets faster and steps are given back, up to the budget, a warmup that is over staying over."""
     from types import SimpleNamespace
 
     import tensorflow as tf
@@ -85,9 +92,13 @@ def test_a_replan_scales_warmup_and_validation_interval(tmp_path):
     planned, warmup = tf.Variable(200, dtype=tf.int64), tf.Variable(40, dtype=tf.int64)
     bar = SimpleNamespace(total=200, refresh=lambda: None)
     # 100 s at 1 + 5/20 = 1.25 s a step: 80 more steps
-    assert replan_under_cap(planned, warmup, 200, 20, clock, validator, 120.0, bar) == 100
+    assert replan_under_cap(planned, warmup, 200, 200, 20, clock, validator, 120.0, bar) == 100
     assert int(planned.numpy()) == 100 and int(warmup.numpy()) == 20 and validator.every == 10 and bar.total == 100
-    assert replan_under_cap(planned, warmup, 100, 20, clock, validator, 0.0, bar) == 100  # no cap: no change
+    assert replan_under_cap(planned, warmup, 200, 100, 20, clock, validator, 0.0, bar) == 100  # no cap: no change
+    fast = SimpleNamespace(seconds_per_step=lambda: 0.2, seconds_per_validation=lambda: 1.0, total=lambda: 40.0)
+    # at step 60: 80 s left at 0.2 + 1/10 s a step fit 266 more, but the budget is 200
+    assert replan_under_cap(planned, warmup, 200, 100, 60, fast, validator, 120.0, bar) == 200
+    assert int(planned.numpy()) == 200 and int(warmup.numpy()) == 20 and validator.every == 20 and bar.total == 200
 
 
 def test_the_time_cap_stops_training_and_checkpoints(shared_dir, tmp_path):
