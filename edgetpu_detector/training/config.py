@@ -37,7 +37,7 @@ class TrainConfig:
 
     num_steps: int = 300
     batch_size: int = 8
-    learning_rate: float = 0.001
+    learning_rate: float = 0.0005
     warmup_steps: int = 30
     log_every: int = 10
     checkpoint_every: int = 100
