@@ -37,6 +37,7 @@ VALIDATIONS_PER_RUN = 10
 MIN_VALIDATION_EVERY = 25
 DEFAULT_PATIENCE = 4
 GROW_MARGIN = 0.05  # a re-plan gives steps back only when this share more fit: no schedule jitter
+SHRINK_MARGIN = 0.01  # ... and takes them away when this share fewer fit (the cap's hard stop catches the rest)
 
 
 def _auto(value):
@@ -154,10 +155,10 @@ def plan_budget(num_train, batch_size, num_steps="auto", epochs=DEFAULT_EPOCHS, 
 
 
 def replan_steps(budget, planned, step, seconds_per_step, validation_seconds, validation_every, seconds_left):
-    """The steps a run can afford in the time left, at most ``budget``: fewer than ``planned`` when the plan does
-    not fit, more (back towards ``budget``) only when at least ``GROW_MARGIN`` more fit (a load spike measured
-    early passed), never fewer than ``step + 1`` while steps remain (a re-plan at the last step keeps
-    ``planned``).
+    """The steps a run can afford in the time left, at most ``budget``: fewer than ``planned`` when over
+    ``SHRINK_MARGIN`` of the plan does not fit, more (back towards ``budget``) only when at least ``GROW_MARGIN``
+    more fit (a load spike measured early has passed), never fewer than ``step + 1`` while steps remain (a
+    re-plan at the last step keeps ``planned``). Between the margins the plan stays: no schedule jitter.
 
     Args:
       budget: int, the steps of the budget (the most a re-plan may give back).
@@ -174,6 +175,6 @@ def replan_steps(budget, planned, step, seconds_per_step, validation_seconds, va
         return planned
     per_step = seconds_per_step + (validation_seconds / validation_every if validation_every else 0.0)
     affordable = min(budget, max(step + 1, step + int(max(seconds_left, 0.0) / max(per_step, 1e-9))))
-    if affordable < planned or affordable - planned >= GROW_MARGIN * planned:
+    if planned - affordable > SHRINK_MARGIN * planned or affordable - planned >= GROW_MARGIN * planned:
         return affordable
     return planned

@@ -66,7 +66,7 @@ def replan_under_cap(planned, warmup, budget, num_steps, current, clock, validat
             warmup.assign(max(current, round(old_warmup * fitted / num_steps)))
         planned.assign(fitted)
         validator.scale_interval(fitted)
-        fits = "do not fit" if fitted < num_steps else "leave time: more fit"
+        fits = "do not fit" if fitted < num_steps else "leave spare time"
         print(f"retrain: max_train_minutes {cap_seconds / 60:g}: {num_steps} steps {fits} at "
               f"{1.0 / clock.seconds_per_step():.2f} steps/s; re-planned to {fitted} steps: warmup "
               f"{int(warmup.numpy())} steps, the learning rate decays to 0 at the new end"

@@ -54,8 +54,9 @@ def test_replan_fits_the_time_left_and_grows_back_only_to_the_budget():
     # a load spike at step 20 planned 520 steps; at step 300 the machine is quiet again: 600 s left fit 1000 more
     assert replan_steps(2000, 520, 300, 0.5, 10.0, 100, 600.0) == 1300
     assert replan_steps(1000, 520, 300, 0.5, 10.0, 100, 600.0) == 1000  # never beyond the budget
-    # fewer than GROW_MARGIN more steps fit: the plan stays (no schedule jitter); fewer fit: it shrinks
+    # under GROW_MARGIN more steps or SHRINK_MARGIN fewer fit: the plan stays (no schedule jitter)
     assert replan_steps(2000, 1000, 300, 0.5, 0.0, 0, 360.0) == 1000
+    assert replan_steps(2000, 1000, 300, 0.5, 0.0, 0, 348.0) == 1000  # 0.4 % short: within SHRINK_MARGIN
     assert replan_steps(2000, 1000, 300, 0.5, 0.0, 0, 340.0) == 980
     # a re-plan at the last step (a run resumed 20 steps before its end) keeps the end: no step past it
     assert replan_steps(30, 30, 30, 0.5, 0.0, 0, -5.0) == 30
@@ -116,3 +117,33 @@ def test_the_time_cap_stops_training_and_checkpoints(shared_dir, tmp_path):
     assert result.steps_run == 1 and result.stopped_by == "time_cap"
     assert result.tags()["train/stopped_by"] == "time_cap"
     assert (tmp_path / "model" / "checkpoints" / "ckpt-1.index").is_file()
+
+
+def test_a_slow_stretch_shrinks_the_plan_and_a_checkpoint_gives_the_steps_back(shared_dir, tmp_path, monkeypatch,
+                                                                                capsys):
+    """The loop with a simulated clock (wall time cannot be made slow and then fast on demand): at step 20 a
+    step takes 2 s, so 60 s fit 50 of the 60 steps; at the checkpoint of step 40 the machine is fast again
+    (0.1 s a step, 10 s spent) and the plan grows back to the budget, which training then runs to its end."""
+    from edgetpu_detector.data.preprocess import preprocess
+    from edgetpu_detector.ssd.models.ssd import DetectorConfig
+    from edgetpu_detector.training import loop
+    from edgetpu_detector.training.time_cap import TrainingClock
+
+    class SimulatedClock(TrainingClock):
+        def seconds_per_step(self):
+            return 2.0 if self.steps < 30 else 0.1
+
+        def total(self):
+            return 0.0 if self.steps < 30 else 10.0
+
+    monkeypatch.setattr(loop, "TrainingClock", SimulatedClock)
+    data = preprocess(shared_dir / "datasets/fruit_nuts/data", tmp_path / "data", progress=False, num_workers=1)
+    config = TrainConfig(num_steps=60, batch_size=2, warmup_steps=6, log_every=10, checkpoint_every=20,
+                         max_train_minutes=1.0, image_every=0, precise_bn_batches=0)
+    result = loop.train(DetectorConfig(num_classes=data.num_classes, model="ssdlite_mobilenet_v2", image_size=96,
+                                       alpha=0.35), str(data.train_record), tmp_path / "model", config,
+                        progress=False)
+    out = capsys.readouterr().out
+    assert "60 steps do not fit at 0.50 steps/s; re-planned to 50 steps" in out
+    assert "50 steps leave spare time at 10.00 steps/s; re-planned to 60 steps" in out
+    assert result.steps_run == 60 and result.planned_steps == 60 and result.stopped_by == "budget"
