@@ -238,7 +238,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
         if config.image_every and replicas == 1 and (current % config.image_every == 0 or last):
             with writer.as_default(step=current):
                 tf.summary.image("train/detections", image_summary(images, targets), max_outputs=3)
-        if validator.due(current, last):
+        if validator.due(current, num_steps):
             validation_started = time.perf_counter()
             val, stopped_early = validator.validate(current)
             clock.validated(time.perf_counter() - validation_started)

@@ -53,9 +53,13 @@ class Validator:
         """``{checkpoint key: tf.Variable}`` of the validation state."""
         return {"best_metric": self.best_metric, "best_step": self.best_step, "stale": self.stale}
 
-    def due(self, step, last):
-        """True when validation runs at ``step`` (every ``validation_every`` steps and at the last one)."""
-        return self.enabled and (step % self.every == 0 or last)
+    def due(self, step, planned_steps):
+        """True when validation runs at ``step`` of ``planned_steps``: at the last one, and every ``every`` steps
+        unless the last one is under half an interval away (a re-planned end: step 1500 of 1501 would validate
+        twice)."""
+        if not self.enabled:
+            return False
+        return step >= planned_steps or (step % self.every == 0 and planned_steps - step >= self.every / 2)
 
     def scale_interval(self, planned_steps):
         """Keep the validations per run when the plan changes (time cap): ``every`` in proportion to

@@ -147,3 +147,20 @@ def test_a_slow_stretch_shrinks_the_plan_and_a_checkpoint_gives_the_steps_back(s
     assert "60 steps do not fit at 0.50 steps/s; re-planned to 50 steps" in out
     assert "50 steps leave spare time at 10.00 steps/s; re-planned to 60 steps" in out
     assert result.steps_run == 60 and result.planned_steps == 60 and result.stopped_by == "budget"
+
+
+def test_validation_is_due_every_interval_and_once_at_a_replanned_end(tmp_path):
+    from types import SimpleNamespace
+
+    from edgetpu_detector.training.validation import Validator
+
+    config = TrainConfig(num_steps=1800, warmup_steps=180, validation_every=150)
+    validator = Validator(None, SimpleNamespace(num_classes=1), config, ["val.record"], None, tmp_path)
+    assert [s for s in range(1, 1801) if validator.due(s, 1800)] == list(range(150, 1801, 150))
+    # a plan re-planned to 1501 steps (raccoon, time cap): step 1500 no longer validates, 1501 does
+    due = [s for s in range(1, 1502) if validator.due(s, 1501)]
+    assert due == [*range(150, 1500, 150), 1501]
+    assert [s for s in range(1, 1581) if validator.due(s, 1580)][-2:] == [1500, 1580]  # 80 >= 75: both
+    config = TrainConfig(num_steps=100, warmup_steps=10)
+    assert not any(Validator(None, SimpleNamespace(num_classes=1), config, None, None, tmp_path).due(s, 100)
+                   for s in range(1, 101))  # no validation configured
