@@ -5,8 +5,9 @@ wall-time cap, ``tf.distribute`` strategies, TensorBoard scalars and images, and
 Time cap (``config.max_train_minutes``): after ``REPLAN_STEP`` steps of this process, after each validation
 and at each checkpoint, the plan is fitted to the time left at the measured speed (validation included;
 ``edgetpu_detector.training.budget.replan_steps``): it shrinks, or grows back towards the budget once a slow
-stretch has passed; the learning rate still decays to 0 at the new end. Should the time run out anyway, training stops at the next step and checkpoints. The elapsed training
-time and the plan are in the checkpoint, so a resumed run keeps counting.
+stretch has passed; the learning rate still decays to 0 at the new end. Should the time run out anyway,
+training stops at the next step and checkpoints. The elapsed training time and the plan are in the
+checkpoint, so a resumed run keeps counting.
 
 Checkpoints are ``tf.train.CheckpointManager`` checkpoints: TensorFlow writes each one under a temporary name,
 renames it into place, and only then rewrites the ``checkpoint`` state file (itself written atomically), so a
@@ -203,7 +204,11 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
     started = time.perf_counter()
     window_start, window_images = started, 0
     clock = TrainingClock(train_seconds)
-    replan_state = (planned, warmup, int(budget.numpy()))
+    budget_steps = int(budget.numpy())
+
+    def fit_to_cap(current):  # the time cap's re-plan of the steps (the same plan without a cap)
+        return replan_under_cap(planned, warmup, budget_steps, num_steps, current, clock, validator, cap_seconds, bar)
+
     bar = tqdm(total=num_steps, initial=start_step, desc="retrain", unit="step",
                disable=not progress, dynamic_ncols=True)
     while int(step.numpy()) < num_steps:
@@ -220,7 +225,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             raise ValueError(f"non-finite training loss {loss_value} at step {current}")
         bar.set_postfix(loss=f"{loss_value:.3f}")
         if current - start_step == REPLAN_STEP:
-            num_steps = replan_under_cap(*replan_state, num_steps, current, clock, validator, cap_seconds, bar)
+            num_steps = fit_to_cap(current)
             print(f"retrain: {1.0 / clock.seconds_per_step():.2f} steps/s; the {num_steps - current} steps left "
                   f"take ~{format_duration(clock.eta(num_steps, current, validator))}", flush=True)
         last = current == num_steps
@@ -247,9 +252,9 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             if on_metrics is not None:
                 on_metrics(current, {**val, "val/best_mAP": float(validator.best_metric.numpy())})
             if not last and not stopped_early and current - start_step >= REPLAN_STEP:
-                num_steps = replan_under_cap(*replan_state, num_steps, current, clock, validator, cap_seconds, bar)
+                num_steps = fit_to_cap(current)
         elif current % config.checkpoint_every == 0 and not last and current - start_step > REPLAN_STEP:
-            num_steps = replan_under_cap(*replan_state, num_steps, current, clock, validator, cap_seconds, bar)
+            num_steps = fit_to_cap(current)
         out_of_time = bool(cap_seconds) and clock.total() >= cap_seconds and not last
         if current % config.checkpoint_every == 0 or last or stopped_early or out_of_time:
             save_checkpoint(manager, current, [*model.variables, *optimizer.variables])
