@@ -73,7 +73,7 @@ def run_one(init, data, out, args, names_to_ids):
     return {"base_weights": init, "num_steps": num_steps, "warmup_images_per_second": images_per_second,
             "train_images_per_second": num_steps * args.batch_size / wall, "train_wall_seconds": wall,
             "train_process_cpu_seconds": cpu, "load_average_before": load_before,
-            "load_average_after": os.getloadavg()[0], "batch_norm_frozen": result.batch_norm_frozen,
+            "load_average_after": os.getloadavg()[0], "batch_norm_frozen": result.fine_tuning.batch_norm_frozen,
             "AP50": metrics["AP50"], "mAP": metrics["mAP"], "AP75": metrics["AP75"]}
 
 

@@ -5,10 +5,22 @@ second signal arriving while the first is being handled (a terminal's Ctrl-C rea
 pipeline, and MLflow then sends SIGTERM to the step it cancels) interrupts the handler itself.
 ``raise_on_signals`` makes the first of either signal raise ``Interrupted`` (a ``KeyboardInterrupt``) in the
 main thread, and ignores both from then on so that the process can record what happened and exit.
+
+A signal that lands inside a tracking-store call (MLflow's tracking and registry stores, SQLAlchemy, Alembic;
+not artifact copies) is held back until the call returns (at most ``STORE_DEFER_S``): raised there, it would
+leave the store's database session half-done, and the step could then no longer mark its run KILLED (it ended
+FAILED with a SQLAlchemy error instead).
 """
+import os
 import signal
+import threading
+import time
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STORE_MODULES = ("mlflow.store.tracking", "mlflow.store.db", "mlflow.store.model_registry", "sqlalchemy", "alembic")
+STORE_DEFER_S = 10.0  # longest a signal waits for a store call to return
+RETRY_S = 0.05  # how soon a held-back signal is delivered again
+_pending = {}  # the first signal held back: its name and when it came
 
 
 class Interrupted(KeyboardInterrupt):
@@ -22,10 +34,27 @@ class Interrupted(KeyboardInterrupt):
         return f"interrupted by {self.signal_name}" + (" (Ctrl-C)" if self.signal_name == "SIGINT" else "")
 
 
+def in_store_call(frame):
+    """True when ``frame`` or a caller of it runs code of ``STORE_MODULES``."""
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(STORE_MODULES):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _raise(signum, frame):
+    name = _pending.setdefault("name", signal.Signals(signum).name)
+    since = _pending.setdefault("since", time.monotonic())
+    if in_store_call(frame) and time.monotonic() - since < STORE_DEFER_S:
+        retry = threading.Timer(RETRY_S, os.kill, (os.getpid(), signum))
+        retry.daemon = True
+        retry.start()
+        return
     for number in SIGNALS:
         signal.signal(number, signal.SIG_IGN)
-    raise Interrupted(signal.Signals(signum).name)
+    _pending.clear()
+    raise Interrupted(name)
 
 
 def raise_on_signals():
@@ -33,7 +62,9 @@ def raise_on_signals():
 
     Call from the main thread (``signal.signal``'s rule). Processes started later get the default
     handlers back (``exec`` resets a handler), unless the signals are ignored by then (after the first).
+    A signal that lands inside a tracking-store call is raised once the call has returned.
     """
+    _pending.clear()
     for number in SIGNALS:
         signal.signal(number, _raise)
 

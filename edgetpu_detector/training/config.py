@@ -9,6 +9,7 @@ import keras
 import tensorflow as tf
 
 from edgetpu_detector.training.augment import AUGMENTATIONS, AugmentConfig
+from edgetpu_detector.training.fine_tuning import parse_trainable_stages
 from edgetpu_detector.training.precision import PRECISIONS
 
 
@@ -22,6 +23,10 @@ class TrainConfig:
     gamma/beta updates) when training starts from a pretrained detector, whose statistics are better than
     those of small batches; ``"true"`` / ``"false"`` force it. Unfrozen batch norm uses momentum
     ``batch_norm_momentum`` and is re-estimated at the end over ``precise_bn_batches`` batches.
+    ``trainable_backbone_stages``: how many of the backbone's stages (resolution levels, counted from the
+    deepest) train; the first ones keep their weights and cost no backward pass; ``"auto"``: two when training
+    starts from a pretrained detector, else all; ``"all"`` (``edgetpu_detector.training.fine_tuning``).
+    ``freeze_backbone_steps``: the trainable backbone stages wait that many steps (extra layers and heads only).
     ``validation_every``: steps between validation mAP on the validation split (0: never);
     ``early_stopping_patience``: validations without a better ``val/mAP`` before stopping (0: never).
     ``max_train_minutes``: wall-time cap of training (validation included; 0: none): once training has measured
@@ -46,6 +51,7 @@ class TrainConfig:
     augmentations: tuple = AUGMENTATIONS
     freeze_backbone_steps: int = 0
     freeze_batch_norm: str = "auto"
+    trainable_backbone_stages: str = "auto"
     batch_norm_momentum: float = 0.9
     precise_bn_batches: int = 16
     validation_every: int = 0
@@ -61,6 +67,7 @@ class TrainConfig:
         AugmentConfig.from_names(self.augmentations)  # validates the names
         if str(self.freeze_batch_norm).lower() not in ("auto", "true", "false"):
             raise ValueError(f"freeze_batch_norm must be auto, true or false, got {self.freeze_batch_norm!r}")
+        parse_trainable_stages(self.trainable_backbone_stages)  # validates the value
         if str(self.jit_compile).strip().lower() not in ("auto", "true", "false"):
             raise ValueError(f"jit_compile must be auto, true or false, got {self.jit_compile!r}")
         if str(self.precision).strip().lower() not in PRECISIONS:

@@ -30,15 +30,12 @@ from edgetpu_detector.core.disk import disk_full_guard
 from edgetpu_detector.core.values import parse_bool
 from edgetpu_detector.ssd.checkpoint import CHECKPOINT_DIR, CONFIG_FILE, WEIGHTS_FILE, save_weights
 from edgetpu_detector.ssd.losses import LossConfig
-from edgetpu_detector.training.batch_norm import (
-    freeze_batch_norm,
-    recompute_batch_norm_statistics,
-    set_batch_norm_momentum,
-)
+from edgetpu_detector.training.batch_norm import recompute_batch_norm_statistics
 from edgetpu_detector.training.checkpoints import save_checkpoint, variable_bytes
 from edgetpu_detector.training.config import TrainConfig, learning_rate_schedule
 from edgetpu_detector.training.devices import training_devices
-from edgetpu_detector.training.initialize import DETECTOR_KINDS, initialize_detector
+from edgetpu_detector.training.fine_tuning import FineTuning, prepare_fine_tuning
+from edgetpu_detector.training.initialize import initialize_detector
 from edgetpu_detector.training.input_pipeline import training_dataset
 from edgetpu_detector.training.precision import dtype_policy, resolve_precision, wrap_optimizer
 from edgetpu_detector.training.step import distributed_iterator, train_step_fn
@@ -68,15 +65,16 @@ class TrainResult:
     stopped_early: bool = False
     planned_steps: int = 0
     stopped_by: str = "budget"
-    batch_norm_frozen: bool = False
+    fine_tuning: FineTuning = None
     precision: str = "float32"
     devices: object = None
 
     def tags(self):
         """What the retrain run is tagged with: how it started, where and in which precision it trained (tag
         ``train/devices``, see ``edgetpu_detector.training.devices``), what batch norm and validation did."""
-        tags = {"base_weights_kind": self.base_weights_kind, "batch_norm_frozen": str(self.batch_norm_frozen).lower(),
-                "train/precision": self.precision}
+        tags = {"base_weights_kind": self.base_weights_kind, "train/precision": self.precision}
+        if self.fine_tuning is not None:
+            tags |= self.fine_tuning.tags()
         if self.devices is not None:
             tags["train/devices"] = self.devices.tag()
         if self.best:
@@ -91,13 +89,6 @@ class TrainResult:
         if self.best:
             line += f"; best val/mAP {self.best.get('val/mAP', float('nan')):.3f} at step {self.best['step']} (kept)"
         return line
-
-
-def _resolve_freeze_batch_norm(setting, kind):
-    """``auto`` -> freeze when starting from a whole pretrained detector; else the boolean given."""
-    if str(setting).strip().lower() == "auto":
-        return kind in DETECTOR_KINDS
-    return parse_bool(setting)
 
 
 def _checkpoint_dir(output_dir):
@@ -150,11 +141,9 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
     with strategy.scope():
         with dtype_policy(precision):
             model, kind = initialize_detector(detector_config, base_weights, progress=progress)
-        frozen_bn = _resolve_freeze_batch_norm(config.freeze_batch_norm, kind)
-        if frozen_bn:
-            freeze_batch_norm(model)
-        else:
-            set_batch_norm_momentum(model, config.batch_norm_momentum)
+        tuning = prepare_fine_tuning(model, detector_config.image_size, config.freeze_batch_norm,
+                                     config.trainable_backbone_stages, config.batch_norm_momentum, kind)
+        print(tuning.line(), flush=True)
         planned = tf.Variable(config.num_steps, dtype=tf.int64, trainable=False, name="planned_steps")
         budget = tf.Variable(config.num_steps, dtype=tf.int64, trainable=False, name="budget_steps")
         warmup = tf.Variable(config.warmup_steps, dtype=tf.int64, trainable=False, name="warmup_steps")
@@ -273,7 +262,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
         stopped_by = "time_cap"  # at the end of a plan the cap shortened
     final_step = int(step.numpy())
     best = validator.restore_best(final_step)
-    if not frozen_bn and replicas == 1 and config.precise_bn_batches > 0 and final_step > start_step:
+    if not tuning.batch_norm_frozen and replicas == 1 and config.precise_bn_batches > 0 and final_step > start_step:
         recompute_batch_norm_statistics(model, iterator, config.precise_bn_batches)
     if manager.latest_checkpoint is None or final_step != start_step and \
             not manager.latest_checkpoint.endswith(f"-{final_step}"):
@@ -286,7 +275,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
                        checkpoint_dir=output_dir / CHECKPOINT_DIR, tensorboard_dir=output_dir / TENSORBOARD_DIR,
                        final_metrics=metrics, steps_run=final_step - start_step,
                        seconds=time.perf_counter() - started, base_weights_kind=kind, best=best,
-                       stopped_early=stopped_early, batch_norm_frozen=frozen_bn, precision=precision,
+                       stopped_early=stopped_early, fine_tuning=tuning, precision=precision,
                        devices=devices, planned_steps=num_steps, stopped_by=stopped_by)
 
 

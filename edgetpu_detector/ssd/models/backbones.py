@@ -7,6 +7,8 @@ The TF Object Detection API's ``ssd_mobilenet_v1`` reads ``Conv2d_11_pointwise``
 pads stride-2 convolutions so that outputs equal TF "SAME" padding; its MobileNet v1 does not (it floors odd
 sizes), so v1 comes from ``edgetpu_detector.ssd.models.mobilenet_v1``, slim-padded under Keras's layer names.
 """
+import math
+
 import keras
 
 from edgetpu_detector.ssd.models.mobilenet_v1 import mobilenet_v1
@@ -47,3 +49,27 @@ def build_backbone(name, image_size, alpha=1.0, weights=None):
     base = constructor(image_size, alpha, weights)
     outputs = [base.get_layer(tap).output for tap in taps]
     return keras.Model(base.input, outputs, name=f"{name}_features")
+
+
+def backbone_stages(backbone, image_size):
+    """The backbone's layers grouped by stage: the resolution level (output stride) they compute at.
+
+    A stage is the set of layers whose output stride ``image_size / output side`` rounds to the same power of
+    two: MobileNet v1 and v2 at 300x300 have five, at strides 2, 4, 8, 16 and 32 (torchvision and the TF Object
+    Detection API freeze backbones by such stages when fine-tuning). The input layer belongs to none.
+
+    Args:
+      backbone: the feature extractor, a keras.Model built by ``build_backbone``.
+      image_size: int, its square input side in pixels.
+
+    Returns:
+      list of ``(stride: int, layers: list of keras.layers.Layer)``, from the first stage (stride 2) to the last.
+    """
+    stages = {}
+    for layer in backbone.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        shape = layer.output.shape
+        stride = 2 ** max(0, round(math.log2(image_size / shape[1])))
+        stages.setdefault(stride, []).append(layer)
+    return sorted(stages.items())
