@@ -232,7 +232,8 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
         if config.image_every and replicas == 1 and (current % config.image_every == 0 or last):
             with writer.as_default(step=current):
                 tf.summary.image("train/detections", image_summary(images, targets), max_outputs=3)
-        if validator.due(current, num_steps):
+        out_of_time = bool(cap_seconds) and clock.total() >= cap_seconds and not last
+        if validator.due(current, current if out_of_time else num_steps):  # the cap's stop validates too
             validation_started = time.perf_counter()
             val, stopped_early = validator.validate(current)
             clock.validated(time.perf_counter() - validation_started)
@@ -240,11 +241,10 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
             metrics.update(val)
             if on_metrics is not None:
                 on_metrics(current, {**val, "val/best_mAP": float(validator.best_metric.numpy())})
-            if not last and not stopped_early and current - start_step >= REPLAN_STEP:
+            if not (last or stopped_early or out_of_time) and current - start_step >= REPLAN_STEP:
                 num_steps = fit_to_cap(current)
         elif current % config.checkpoint_every == 0 and not last and current - start_step > REPLAN_STEP:
             num_steps = fit_to_cap(current)
-        out_of_time = bool(cap_seconds) and clock.total() >= cap_seconds and not last
         if current % config.checkpoint_every == 0 or last or stopped_early or out_of_time:
             save_checkpoint(manager, current, [*model.variables, *optimizer.variables])
         if stopped_early:

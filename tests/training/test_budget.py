@@ -164,3 +164,33 @@ def test_validation_is_due_every_interval_and_once_at_a_replanned_end(tmp_path):
     config = TrainConfig(num_steps=100, warmup_steps=10)
     assert not any(Validator(None, SimpleNamespace(num_classes=1), config, None, None, tmp_path).due(s, 100)
                    for s in range(1, 101))  # no validation configured
+
+
+def test_the_time_caps_stop_validates_the_last_weights(shared_dir, tmp_path, monkeypatch):
+    """When the cap's hard stop comes before the planned end (a simulated clock: the time is up at step 27 of
+    60; the clock counts steps from the third on), the weights of that step are validated too, so keep-best sees them. The val split here is the training
+    record itself (fruit_nuts has too few images for one): only the mechanism is under test."""
+    from edgetpu_detector.data.preprocess import preprocess
+    from edgetpu_detector.ssd.models.ssd import DetectorConfig
+    from edgetpu_detector.training import loop
+    from edgetpu_detector.training.time_cap import TrainingClock
+
+    class SimulatedClock(TrainingClock):
+        def seconds_per_step(self):
+            return 0.1
+
+        def total(self):
+            return 0.0 if self.steps < 25 else 100.0
+
+    monkeypatch.setattr(loop, "TrainingClock", SimulatedClock)
+    data = preprocess(shared_dir / "datasets/fruit_nuts/data", tmp_path / "data", progress=False, num_workers=1)
+    config = TrainConfig(num_steps=60, batch_size=2, warmup_steps=6, log_every=10, checkpoint_every=20,
+                         max_train_minutes=1.0, image_every=0, precise_bn_batches=0, validation_every=20)
+    validated = []
+    result = loop.train(DetectorConfig(num_classes=data.num_classes, model="ssdlite_mobilenet_v2", image_size=96,
+                                       alpha=0.35), str(data.train_record), tmp_path / "model", config,
+                        progress=False, validation_records=str(data.train_record), names_to_ids=data.names_to_ids,
+                        on_metrics=lambda step, m: validated.append(step) if "val/mAP" in m else None)
+    assert result.stopped_by == "time_cap" and result.steps_run == 27
+    assert validated == [20, 27]
+    assert (tmp_path / "model" / "checkpoints" / "ckpt-27.index").is_file()
