@@ -1,12 +1,13 @@
-"""The SSD training loop: resumable checkpoints, focal + smooth L1 loss, an optional frozen backbone for the
-first steps, batch norm that behaves with small batches, validation with keep-best and early stopping, a
-wall-time cap, ``tf.distribute`` strategies, TensorBoard scalars and images, and a progress bar with ETA.
+"""The SSD training loop: resumable checkpoints, focal + smooth L1 loss, frozen first backbone stages and an
+optional frozen backbone for the first steps, batch norm that behaves with small batches, validation with
+keep-best and early stopping, a wall-time cap, ``tf.distribute`` strategies, TensorBoard scalars and images,
+and a progress bar with ETA.
 
 Time cap (``config.max_train_minutes``): after ``REPLAN_STEP`` steps of this process, after each validation
 and at each checkpoint, the plan is fitted to the time left at the measured speed (validation included;
 ``edgetpu_detector.training.budget.replan_steps``): it shrinks, or grows back towards the budget once a slow
 stretch has passed; the learning rate still decays to 0 at the new end. Should the time run out anyway,
-training stops at the next step and checkpoints. The elapsed training time and the plan are in the
+training stops at the next step, validates (so keep-best sees those weights) and checkpoints. The elapsed training time and the plan are in the
 checkpoint, so a resumed run keeps counting.
 
 Checkpoints are ``tf.train.CheckpointManager`` checkpoints: TensorFlow writes each one under a temporary name,
