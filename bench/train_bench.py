@@ -18,7 +18,9 @@ Configurations (``--configs``, and your own as ``--config 'name={"env": {...}, "
 * ``reference``: ``TF_ENABLE_ONEDNN_OPTS=0``, ``precision=float32`` (what run.sh set before);
 * ``default``: the project's settings now (``precision=auto``, oneDNN as TensorFlow defaults it);
 * ``bfloat16``: the defaults with ``precision=mixed_bfloat16``; ``jit``: with XLA (``jit_compile="true"``);
-* ``threads1``: the defaults with one inter-op thread (``TF_NUM_INTEROP_THREADS=1``).
+* ``threads1``: the defaults with one inter-op thread (``TF_NUM_INTEROP_THREADS=1``);
+* ``stages0`` ... ``stages5``: the defaults with that many backbone stages training (``trainable_backbone_stages``;
+  ``default`` trains 2 of the 5 from the pretrained start, ``stages5`` all, as before).
 
 The peak: a square float32 (and bfloat16) matmul's GFLOP/s measured here, and the model's training cost per
 image (3 x the forward convolutions' multiply-adds x 2, counted from the Keras layers), whose quotient is the
@@ -41,6 +43,7 @@ CONFIGS = {
     "bfloat16": {"env": {}, "train": {"precision": "mixed_bfloat16"}},
     "jit": {"env": {}, "train": {"jit_compile": "true"}},
     "threads1": {"env": {"TF_NUM_INTEROP_THREADS": "1"}, "train": {}},
+    **{f"stages{n}": {"env": {}, "train": {"trainable_backbone_stages": str(n)}} for n in range(6)},
 }
 WARMUP_STEPS = 10  # = log_every: the first measured window starts after it
 
