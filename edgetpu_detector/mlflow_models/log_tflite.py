@@ -20,6 +20,7 @@ from edgetpu_detector.mlflow_models.tflite_pyfunc import (
     IMAGE_COLUMN,
     LABELS_ARTIFACT,
     MODEL_ARTIFACT,
+    SERVING_CONFIG,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the project's ``edgetpu_detector`` package
@@ -83,6 +84,7 @@ def log_tflite_model(tflite_path, labels_path, name, example_image_bytes, score_
     model_config = {"score_threshold": float(score_threshold), "max_detections": int(max_detections)}
     if num_threads is not None:
         model_config["num_threads"] = int(num_threads)
+    model_config = {SERVING_CONFIG: model_config}
     with warnings.catch_warnings():  # MLflow's own pandas 3 deprecation warning, saving the input example
         warnings.filterwarnings("ignore", message="Operation with range is deprecated")
         return mlflow.pyfunc.log_model(

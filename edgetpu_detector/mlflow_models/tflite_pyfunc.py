@@ -39,6 +39,9 @@ DETECTION_COLUMNS = {
 MODEL_ARTIFACT = "model"
 LABELS_ARTIFACT = "labels"
 CPU_MODEL_ARTIFACT = "cpu_model"  # optional: the int8 model to run when a compiled one cannot
+# the key of ``model_config`` that holds the settings: MLflow logs a model's config as run params, flattened
+# (``serving/max_detections``), which then cannot collide with the run's own params (``max_detections=auto``)
+SERVING_CONFIG = "serving"
 MAX_IMAGES_PER_REQUEST = 64
 SERVING_MAX_PIXELS = 40_000_000  # 40 MP: above common phone photos; 3 bytes a pixel decoded (120 MB)
 MAX_CONCURRENT_DECODES = 2
@@ -66,7 +69,8 @@ class TFLiteDetectorModel(mlflow.pyfunc.PythonModel):
     ``.tflite`` runs on the CPU. ``device`` says which after
     ``load_context``: ``"edgetpu"`` or ``"cpu"``.
 
-    Args (each overridden by the same key of the model's ``model_config``, which ``log_tflite_model`` sets):
+    Args (each overridden by the same key of the model's ``model_config[SERVING_CONFIG]``, which
+    ``log_tflite_model`` sets; models logged by earlier versions have them at the top level):
       score_threshold: default of the ``score_threshold`` param: detections below it are dropped. The
         model's own threshold (baked into its post-processing op at conversion) applies first.
       max_detections: default of the ``max_detections`` param (at most this many detections per image,
@@ -99,6 +103,7 @@ class TFLiteDetectorModel(mlflow.pyfunc.PythonModel):
           RuntimeError: a compiled model that can run neither on the Edge TPU nor on the CPU.
         """
         config = getattr(context, "model_config", None) or {}
+        config = config.get(SERVING_CONFIG, config)
         if config.get("score_threshold") is not None:
             self.score_threshold = float(config["score_threshold"])
         if config.get("max_detections") is not None:

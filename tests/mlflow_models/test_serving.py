@@ -108,6 +108,7 @@ def _timed(fn, *args, **kwargs):
 @pytest.fixture(scope="module")
 def tflite_logged(exported, photos, store):
     with mlflow.start_run(experiment_id=store["experiment_id"]) as run:
+        mlflow.log_param("max_detections", "auto")  # as the convert step's run has it
         info, seconds = _timed(log_tflite_model, exported["int8"], exported["labels"], TFLITE_NAME, photos[0]["bytes"],
                                score_threshold=SCORE_THRESHOLD)
     print(f"log_tflite_model: {seconds:.2f} s")
@@ -155,6 +156,11 @@ def test_tflite_pyfunc_matches_the_model_outputs(exported, photos, tflite_logged
     assert info.signature.params.to_dict() == [
         {"name": "score_threshold", "type": "double", "default": SCORE_THRESHOLD, "shape": None},
         {"name": "max_detections", "type": "long", "default": NMS.max_detections, "shape": None}]
+    # MLflow logs the model's config as run params: beside the run's own max_detections=auto, not over it
+    params = mlflow.tracking.MlflowClient().get_run(tflite_logged["run_id"]).data.params
+    assert params["max_detections"] == "auto"
+    assert params["serving/max_detections"] == str(NMS.max_detections)
+    assert params["serving/score_threshold"] == str(SCORE_THRESHOLD)
     local = Path(mlflow.artifacts.download_artifacts(tflite_logged["uri"]))
     assert (local / "code" / "edgetpu_detector" / "mlflow_models" / "tflite_pyfunc.py").is_file()  # code travels
     requirements = (local / "requirements.txt").read_text().split()
