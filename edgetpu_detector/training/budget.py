@@ -13,10 +13,10 @@ Why: a fixed 300 steps is ~23 epochs of a 100-image set, which left a pretrained
 (issue 17: 4 classes, 104 training images: Keras AP50 0.510 after 300 steps, 0.820 after 1200 = 92 epochs).
 ``DEFAULT_EPOCHS`` = 100 puts that set at 1300 steps; ``MIN_AUTO_STEPS`` keeps a tiny set (fruit_nuts: 16
 images, 2 steps an epoch) from stopping after a few hundred images; ``MAX_AUTO_STEPS`` bounds a large set on a
-fast machine, where the time cap would not. On 2 idle CPU cores (~4 steps/s at batch 8, 300x300, the first
-three backbone stages frozen: ``edgetpu_detector.training.fine_tuning``) the default cap of 10 minutes
-(~2400 steps) binds from ~190 training images on, so that the whole pipeline stays within ~15 minutes
-(README, Training budget and validation, has what it reaches on real datasets).
+fast machine, where the time cap would not. On 2 idle CPU cores (2.64 steps/s at batch 8, 300x300) the
+default cap of 10 minutes (~1500 steps) binds from ~120 training images on, so that the whole pipeline stays
+within ~15 minutes (a 6-class set of 266 training images then needs several times that to converge; frozen
+backbone stages, ``trainable_backbone_stages``, train 1.5x faster: README, Training budget and validation).
 
 The synthetic demo (no ``data_dir``) keeps its fixed ``SYNTHETIC_STEPS`` and no validation: it is there to
 show the chain working in a few minutes.

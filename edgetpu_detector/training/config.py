@@ -23,9 +23,9 @@ class TrainConfig:
     gamma/beta updates) when training starts from a pretrained detector, whose statistics are better than
     those of small batches; ``"true"`` / ``"false"`` force it. Unfrozen batch norm uses momentum
     ``batch_norm_momentum`` and is re-estimated at the end over ``precise_bn_batches`` batches.
-    ``trainable_backbone_stages``: how many of the backbone's stages (resolution levels, counted from the
-    deepest) train; the first ones keep their weights and cost no backward pass; ``"auto"``: two when training
-    starts from a pretrained detector, else all; ``"all"`` (``edgetpu_detector.training.fine_tuning``).
+    ``trainable_backbone_stages``: ``"all"``, or how many of the backbone's stages (resolution levels, counted
+    from the deepest) train; the first ones keep their weights and cost no backward pass
+    (``edgetpu_detector.training.fine_tuning``).
     ``freeze_backbone_steps``: the trainable backbone stages wait that many steps (extra layers and heads only).
     ``validation_every``: steps between validation mAP on the validation split (0: never);
     ``early_stopping_patience``: validations without a better ``val/mAP`` before stopping (0: never).
@@ -51,7 +51,7 @@ class TrainConfig:
     augmentations: tuple = AUGMENTATIONS
     freeze_backbone_steps: int = 0
     freeze_batch_norm: str = "auto"
-    trainable_backbone_stages: str = "auto"
+    trainable_backbone_stages: str = "all"
     batch_norm_momentum: float = 0.9
     precise_bn_batches: int = 16
     validation_every: int = 0

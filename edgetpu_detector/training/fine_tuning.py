@@ -2,11 +2,12 @@
 
 Frozen backbone stages (``trainable_backbone_stages``): fine-tuning a pretrained detector, the first stages of
 its backbone (edges, textures: Yosinski et al., "How transferable are features in deep neural networks?", 2014)
-keep their weights, as torchvision's ``trainable_backbone_layers`` does. Their variables leave
+may keep their weights, as torchvision's ``trainable_backbone_layers`` lets them. Their variables leave
 ``model.trainable_variables``, so the gradient tape never computes their backward pass, the costliest part of
-a high-resolution stage: SSDLite-MobileNetV2 300x300 at batch 8 on 2 CPU cores trains at 21.5 images/s with
-every stage, 32 with the last two (strides 16 and 32) and 41 with the last one only (``bench/``, README
-"Training budget and validation"). Under the time cap that buys more epochs in the same minutes.
+a high-resolution stage: SSDLite-MobileNetV2 300x300 at batch 8 on 2 CPU cores trains 1.5x faster with the
+last two of five stages training, ~1.9x with the last one (``bench.train_bench --configs stages5,stages2``).
+Under a time cap that buys epochs, at some cost in what the detector can reach: measured on real data it is a
+trade (README, Transfer learning), so the default (``all``) trains every stage.
 """
 from dataclasses import dataclass
 
@@ -14,47 +15,38 @@ from edgetpu_detector.core.values import parse_bool, parse_whole_number
 from edgetpu_detector.ssd.models.backbones import backbone_stages
 from edgetpu_detector.ssd.models.ssd import backbone_of
 from edgetpu_detector.training.batch_norm import freeze_batch_norm, set_batch_norm_momentum
-from edgetpu_detector.training.initialize import DETECTOR_KINDS
+from edgetpu_detector.training.initialize import DETECTOR_KINDS, NONE
 
-AUTO, ALL = "auto", "all"
-# the stages ``auto`` trains when starting from a pretrained detector: chosen on playing_cards' val split
-# (README, Training budget and validation); from any other start every stage trains
-PRETRAINED_TRAINABLE_STAGES = 2
+ALL = "all"
 
 
 def parse_trainable_stages(value):
-    """``"auto"`` -> ``"auto"``, ``"all"`` -> ``"all"``, ``"2"`` -> 2.
+    """``"all"`` -> ``"all"``, ``"2"`` -> 2.
 
     Raises:
-      ValueError: neither auto, all nor a whole number >= 0 (the message quotes the value).
+      ValueError: neither all nor a whole number >= 0 (the message quotes the value).
     """
-    if str(value).strip().lower() in (AUTO, ALL):
-        return str(value).strip().lower()
+    if str(value).strip().lower() == ALL:
+        return ALL
     try:
         number = parse_whole_number(value)
     except ValueError:
         number = -1
     if number < 0:
-        raise ValueError(f"trainable_backbone_stages must be auto, all or a whole number >= 0, got {value!r}")
+        raise ValueError(f"trainable_backbone_stages must be all or a whole number >= 0, got {value!r}")
     return number
 
 
-def resolve_trainable_stages(setting, kind, num_stages):
-    """The number of backbone stages that train (the last ones), at most ``num_stages``.
-
-    ``auto``: ``PRETRAINED_TRAINABLE_STAGES`` when ``kind`` (``edgetpu_detector.training.initialize.describe``)
-    is a whole pretrained detector, else every stage (a random or ImageNet-only start has no detection
-    features worth keeping).
-    """
+def resolve_trainable_stages(setting, num_stages):
+    """The number of backbone stages that train (the last ones): ``setting`` (``all`` or a number), at most
+    ``num_stages``."""
     value = parse_trainable_stages(setting)
-    if value == AUTO:
-        value = PRETRAINED_TRAINABLE_STAGES if kind in DETECTOR_KINDS else num_stages
     return num_stages if value == ALL else min(value, num_stages)
 
 
 def resolve_freeze_batch_norm(setting, kind):
     """``auto`` -> freeze when starting from a whole pretrained detector; else the boolean given."""
-    if str(setting).strip().lower() == AUTO:
+    if str(setting).strip().lower() == "auto":
         return kind in DETECTOR_KINDS
     return parse_bool(setting)
 
@@ -93,12 +85,15 @@ def prepare_fine_tuning(model, image_size, freeze_bn_setting, trainable_stages_s
       model: a detector of ``edgetpu_detector.ssd.models.ssd.build_detector``.
       image_size: int, its input side in pixels.
       freeze_bn_setting: ``auto``, true or false (``TrainConfig.freeze_batch_norm``).
-      trainable_stages_setting: ``auto``, ``all`` or a whole number (``TrainConfig.trainable_backbone_stages``).
+      trainable_stages_setting: ``all`` or a whole number (``TrainConfig.trainable_backbone_stages``).
       batch_norm_momentum: float, for batch norm that trains.
       kind: how the detector was initialized (``edgetpu_detector.training.initialize.describe``).
 
     Returns:
       FineTuning.
+
+    Raises:
+      ValueError: frozen stages of a random start (``kind`` ``none``): they would keep random weights.
     """
     frozen_bn = resolve_freeze_batch_norm(freeze_bn_setting, kind)
     if frozen_bn:
@@ -106,7 +101,11 @@ def prepare_fine_tuning(model, image_size, freeze_bn_setting, trainable_stages_s
     else:
         set_batch_norm_momentum(model, batch_norm_momentum)
     stages = backbone_stages(backbone_of(model), image_size)
-    trainable = resolve_trainable_stages(trainable_stages_setting, kind, len(stages))
+    trainable = resolve_trainable_stages(trainable_stages_setting, len(stages))
+    if trainable < len(stages) and kind == NONE:
+        raise ValueError(f"trainable_backbone_stages={trainable_stages_setting} would freeze {len(stages) - trainable} "
+                         f"backbone stages at their random initial weights (base_weights none): use all, or start "
+                         f"from pretrained weights")
     frozen = stages[:len(stages) - trainable]
     for _, layers in frozen:
         for layer in layers:
