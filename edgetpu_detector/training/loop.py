@@ -32,7 +32,7 @@ from edgetpu_detector.core.values import parse_bool
 from edgetpu_detector.ssd.checkpoint import CHECKPOINT_DIR, CONFIG_FILE, WEIGHTS_FILE, save_weights
 from edgetpu_detector.ssd.losses import LossConfig
 from edgetpu_detector.training.batch_norm import recompute_batch_norm_statistics
-from edgetpu_detector.training.checkpoints import save_checkpoint, variable_bytes
+from edgetpu_detector.training.checkpoints import check_trainable_variables, save_checkpoint, variable_bytes
 from edgetpu_detector.training.config import TrainConfig, learning_rate_schedule
 from edgetpu_detector.training.devices import training_devices
 from edgetpu_detector.training.fine_tuning import FineTuning, prepare_fine_tuning
@@ -162,6 +162,7 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
     manager = tf.train.CheckpointManager(checkpoint, str(_checkpoint_dir(output_dir)),
                                          max_to_keep=config.keep_checkpoints)
     if manager.latest_checkpoint:
+        check_trainable_variables(manager.latest_checkpoint, model)
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         if int(budget.numpy()) != config.num_steps:  # resumed with another budget: it replaces the old plan
             budget.assign(config.num_steps)

@@ -81,3 +81,23 @@ def test_frozen_stages_keep_their_weights_through_training(shared_dir, tmp_path)
                    for layer, start_layer in zip(stages[stride], start_stages[stride])
                    for a, b in zip(layer.weights, start_layer.weights)]
         assert any(changed) == (stride >= 16), stride
+
+
+def test_resuming_with_other_trainable_stages_is_a_clear_error(shared_dir, tmp_path):
+    """The optimizer's state is checkpointed by position: a run training other variables must not restore it."""
+    data = preprocess(shared_dir / "datasets/fruit_nuts/data", tmp_path / "data", progress=False, num_workers=1)
+    config = DetectorConfig(image_size=96, alpha=0.35, num_classes=data.num_classes)
+    start = tmp_path / "start.weights.h5"
+    build_detector(config).save_weights(start)
+    settings = {"batch_size": 2, "image_every": 0, "checkpoint_every": 100, "precise_bn_batches": 0}
+    train(config, str(data.train_record), tmp_path / "model", TrainConfig(num_steps=2, trainable_backbone_stages="2",
+                                                                          **settings),
+          base_weights=str(start), progress=False)
+    with pytest.raises(ValueError, match=r"ckpt-2 was written by a run training \d+ variables, this one trains \d+: "
+                                         r"trainable_backbone_stages, freeze_batch_norm"):
+        train(config, str(data.train_record), tmp_path / "model", TrainConfig(num_steps=4, **settings),
+              base_weights=str(start), progress=False)
+    resumed = train(config, str(data.train_record), tmp_path / "model",
+                    TrainConfig(num_steps=4, trainable_backbone_stages="2", **settings), base_weights=str(start),
+                    progress=False)
+    assert resumed.steps_run == 2
