@@ -18,6 +18,7 @@ from edgetpu_detector.tracking.artifacts import log_artifacts
 from edgetpu_detector.tracking.store import DATASET_KIND_TAG, MODEL_ARTIFACTS, download_artifacts
 from edgetpu_detector.training.budget import plan_budget
 from edgetpu_detector.training.config import TrainConfig
+from edgetpu_detector.training.convergence import convergence_hint, still_rising
 from edgetpu_detector.training.loop import TENSORBOARD_DIR, train
 from steps._args import config_from, parse_args
 from steps._run import fetch_inputs, output_folder, step_run
@@ -69,8 +70,14 @@ def main(argv=None):
         base_weights, run_kind = _base_weights(args["base_weights"], tmp)
         mlflow.set_tag("base_model", detector.model)
         out = output_folder(args["output_dir"], tmp / MODEL_ARTIFACTS)
-        result = train(detector, train_records, out, config,
-                       base_weights=base_weights, on_metrics=lambda step, m: mlflow.log_metrics(m, step=step),
+        curve = []
+
+        def on_metrics(step, metrics):
+            mlflow.log_metrics(metrics, step=step)
+            if "val/mAP" in metrics:
+                curve.append((step, metrics["val/mAP"]))
+
+        result = train(detector, train_records, out, config, base_weights=base_weights, on_metrics=on_metrics,
                        validation_records=val_records if config.validation_every else None,
                        names_to_ids=names_to_ids)
         mlflow.set_tags(result.tags() | ({"base_weights_kind": run_kind} if run_kind else {})
@@ -85,6 +92,11 @@ def main(argv=None):
         log_artifacts(out / CHECKPOINT_DIR, f"{MODEL_ARTIFACTS}/{CHECKPOINT_DIR}")
         log_artifacts(out / TENSORBOARD_DIR, TENSORBOARD_DIR)
         print(result.summary())
+        if still_rising(curve) is not None:
+            mlflow.set_tag("train/still_rising", str(still_rising(curve)).lower())
+            hint = convergence_hint(curve, result.stopped_by)
+            if hint:
+                print(hint, flush=True)
 
 
 if __name__ == "__main__":
