@@ -9,6 +9,14 @@ MIN_RISE = 0.02  # val mAP: above the spread of neighbouring validations on ~30 
 MIN_VALIDATIONS = 3
 
 
+def _rise(curve):
+    """(validations in the last third, best val mAP before them, best in them), or None below MIN_VALIDATIONS."""
+    if len(curve) < MIN_VALIDATIONS:
+        return None
+    last = max(1, len(curve) // 3)
+    return last, max(m for _, m in curve[:-last]), max(m for _, m in curve[-last:])
+
+
 def still_rising(curve, min_rise=MIN_RISE):
     """True when the validation curve was still rising at its end (the rule above).
 
@@ -19,10 +27,8 @@ def still_rising(curve, min_rise=MIN_RISE):
     Returns:
       bool, or None with fewer than ``MIN_VALIDATIONS`` validations (nothing to tell).
     """
-    if len(curve) < MIN_VALIDATIONS:
-        return None
-    last = max(1, len(curve) // 3)
-    return max(m for _, m in curve[-last:]) - max(m for _, m in curve[:-last]) > min_rise
+    rise = _rise(curve)
+    return None if rise is None else rise[2] - rise[1] > min_rise
 
 
 def convergence_hint(curve, stopped_by):
@@ -30,8 +36,7 @@ def convergence_hint(curve, stopped_by):
     would give it more training (``stopped_by``: ``time_cap``, ``budget`` or ``early_stopping``); else None."""
     if not still_rising(curve):
         return None
-    last = max(1, len(curve) // 3)
-    before, after = max(m for _, m in curve[:-last]), max(m for _, m in curve[-last:])
+    last, before, after = _rise(curve)
     more = ("raise max_train_minutes, or train on a faster machine (a GPU)" if stopped_by == "time_cap"
             else "raise epochs or num_steps")
     return (f"retrain: val mAP was still rising when training stopped ({before:.3f} before the last "
