@@ -33,8 +33,9 @@ def still_rising(curve, min_rise=MIN_RISE):
 
 def convergence_hint(curve, stopped_by):
     """A console line when ``curve`` (see ``still_rising``) was still rising at the end of training, saying what
-    would give it more training (``stopped_by``: ``time_cap``, ``budget`` or ``early_stopping``); else None."""
-    if not still_rising(curve):
+    would give it more training (``stopped_by``: ``time_cap`` or ``budget``); else None (also after early
+    stopping, which saw no gain for its patience)."""
+    if stopped_by == "early_stopping" or not still_rising(curve):
         return None
     last, before, after = _rise(curve)
     more = ("raise max_train_minutes, or train on a faster machine (a GPU)" if stopped_by == "time_cap"

@@ -28,5 +28,6 @@ def test_the_hint_says_what_to_raise():
                            "validations, 0.486 in them)")
     assert hint.endswith("raise max_train_minutes, or train on a faster machine (a GPU)")
     assert convergence_hint(curve, "budget").endswith("raise epochs or num_steps")
+    assert convergence_hint(curve, "early_stopping") is None
     assert convergence_hint(_curve("current", "raccoon", "default"), "time_cap") is None
     assert still_rising([(100, 0.1), (200, 0.5)]) is None and convergence_hint([(100, 0.1)], "budget") is None
