@@ -92,11 +92,12 @@ def main(argv=None):
         log_artifacts(out / CHECKPOINT_DIR, f"{MODEL_ARTIFACTS}/{CHECKPOINT_DIR}")
         log_artifacts(out / TENSORBOARD_DIR, TENSORBOARD_DIR)
         print(result.summary())
-        if still_rising(curve) is not None:
-            mlflow.set_tag("train/still_rising", str(still_rising(curve)).lower())
-            hint = convergence_hint(curve, result.stopped_by)
-            if hint:
-                print(hint, flush=True)
+        rising = still_rising(curve)
+        if rising is not None:
+            mlflow.set_tag("train/still_rising", str(rising).lower())
+        hint = convergence_hint(curve, result.stopped_by)
+        if hint:
+            print(hint, flush=True)
 
 
 if __name__ == "__main__":
