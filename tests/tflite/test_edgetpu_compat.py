@@ -143,9 +143,12 @@ def test_checker_flags_dynamic_batch_and_float_models(tmp_path):
 @pytest.fixture(scope="module")
 def converted(exported_detector):
     """The fruit_nuts detector converted by the convert step's work with the (mocked) compiler on PATH
-    (tests/exported_detector.py), and its test photos at the model's input size."""
+    (tests/exported_detector.py), and all 18 of its photos (train and test) at the model's input size: a
+    conversion-fidelity check compares two forms of one model, so seen photos serve as well as unseen ones, and
+    18 photos (over 400 detections) make its rates stable where the 2 test photos were not."""
     data = exported_detector["data"]
-    images = [resize_image(e["image"], EXPORT_SIZE, EXPORT_SIZE) for e in read_examples(data.test_record)]
+    images = [resize_image(e["image"], EXPORT_SIZE, EXPORT_SIZE)
+              for record in (data.train_record, data.test_record) for e in read_examples(record)]
     return {**exported_detector, "images": images}
 
 
@@ -186,7 +189,7 @@ def test_tflite_detections_equal_saved_model_within_quantization_tolerance(conve
     saved_model = SavedModelDetector(result.saved_model_dir)
     float_detector = TFLiteDetector(result.float_tflite_path)
     int8_detector = TFLiteDetector(result.int8_tflite_path)
-    matched = total = 0
+    matched = {True: [], False: []}  # twin found, by "is among the photo's top 3"
     for image in images:
         served = saved_model.detect(image)
         assert len(served) and served.scores[0] > 0.1  # trained: an untrained head gives ~0.01
@@ -201,14 +204,17 @@ def test_tflite_detections_equal_saved_model_within_quantization_tolerance(conve
                          and np.max(np.abs(floats.boxes[j] - box)) <= 1e-3), None)
             assert twin is not None, (box, cls, score)
             unused.discard(twin)
-        # int8: the SavedModel's top 3 detections have int8 twins (same class, IoU > 0.7, score +- 0.1); after
-        # a short training several scores lie within quantization error of each other, so 1 in 5 may lack one.
+        # int8: the SavedModel's detections have int8 twins (same class, IoU > 0.7, score +- 0.1). After a short
+        # training several scores lie within quantization error of each other, so a few lack one: measured over
+        # three trainings, 96-98 % of all detections and 94-100 % of each photo's top 3 have a twin.
         quant = int8_detector.detect(image)
-        for box, cls, score in list(zip(served.boxes, served.classes, served.scores))[:3]:
-            total += 1
-            matched += any(c == cls and _iou(box, b) > 0.7 and abs(s - score) < 0.1
-                           for b, c, s in zip(quant.boxes, quant.classes, quant.scores))
-    assert total >= len(images) and matched >= 0.8 * total
+        for rank, (box, cls, score) in enumerate(zip(served.boxes, served.classes, served.scores)):
+            twin = any(c == cls and _iou(box, b) > 0.7 and abs(s - score) < 0.1
+                       for b, c, s in zip(quant.boxes, quant.classes, quant.scores))
+            matched[rank < 3].append(twin)
+    top3, others = matched[True], matched[False]
+    assert len(top3) == 3 * len(images) and np.mean(top3) >= 0.85, f"{sum(top3)} / {len(top3)}"
+    assert np.mean(top3 + others) >= 0.9, f"{sum(top3 + others)} / {len(top3 + others)}"
 
 
 # ---------------------------------------------------------------- the compiler (mocked: not installed here)
