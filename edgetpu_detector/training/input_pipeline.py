@@ -9,7 +9,7 @@ from edgetpu_detector.training.random_crop import ssd_random_crop
 
 
 def training_dataset(record_paths, detector_config, batch_size, seed=0, augment=AugmentConfig(),
-                     shuffle_buffer=512):
+                     shuffle_buffer=512, start_step=0):
     """Infinite, shuffled, batched training pipeline with SSD targets.
 
     Args:
@@ -19,6 +19,8 @@ def training_dataset(record_paths, detector_config, batch_size, seed=0, augment=
       seed: int, shuffling and augmentation seed: the same seed gives the same batches, bit for bit (the
         shuffle is seeded; each example's augmentation draws from a stateless seed of (seed, its position)).
       augment: AugmentConfig, or None for no augmentation.
+      start_step: int, batches to pass over first: a run resumed at step k reads the batches an uninterrupted
+        run reads from step k on (the skipped records are only counted, not decoded).
 
     Returns:
       tf.data.Dataset of ``(images float32 [B, S, S, 3] in [0, 255],
@@ -48,5 +50,6 @@ def training_dataset(record_paths, detector_config, batch_size, seed=0, augment=
     paths = [record_paths] if isinstance(record_paths, str) else list(record_paths)
     ds = tf.data.TFRecordDataset(paths)
     ds = ds.cache().shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat().enumerate()
+    ds = ds.skip(start_step * batch_size)
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

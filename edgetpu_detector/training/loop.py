@@ -174,7 +174,8 @@ def train(detector_config, train_records, output_dir, config=TrainConfig(), base
     atomic_write_text(output_dir / CONFIG_FILE, detector_config.to_json())
 
     iterator = distributed_iterator(training_dataset(train_records, detector_config, config.batch_size,
-                                                     seed=config.seed, augment=config.augment_config()), strategy,
+                                                     seed=config.seed, augment=config.augment_config(),
+                                                     start_step=int(step.numpy())), strategy,
                                     device="/device:GPU:0" if devices.kind == "GPU" else None)
     jit = devices.kind == "GPU" if str(config.jit_compile).lower() == "auto" else parse_bool(config.jit_compile)
     train_step = train_step_fn(model, optimizer, strategy, loss_config, backbone_gate, jit)
