@@ -4,6 +4,7 @@ Source: Coral docs, "Run inference with TensorFlow Lite in Python": ``load_deleg
 passed as ``experimental_delegates``; a model compiled for the Edge TPU (``*_edgetpu.tflite``, holding
 ``edgetpu-custom-op``) runs only with it.
 """
+import ctypes
 from pathlib import Path
 
 from edgetpu_detector.tflite.edgetpu_compiler import COMPILED_SUFFIX
@@ -16,15 +17,31 @@ def is_compiled_for_edgetpu(path):
     return Path(path).name.endswith(COMPILED_SUFFIX)
 
 
+def load_edgetpu_delegate():
+    """Coral's Edge TPU delegate (``libedgetpu.so.1`` through ``ai_edge_litert``'s ``load_delegate``).
+
+    The library is looked up first (``ctypes``), so that its absence is one clear error and not the half-built
+    ``Delegate`` that ``load_delegate`` leaves behind (its ``__del__`` then raises AttributeError).
+
+    Raises:
+      ValueError: the library is absent or cannot be loaded, or the delegate fails (no Edge TPU attached).
+    """
+    try:
+        ctypes.CDLL(EDGETPU_LIBRARY)
+    except OSError as error:
+        raise ValueError(f"the Edge TPU runtime {EDGETPU_LIBRARY} cannot be loaded: {error}") from None
+    from ai_edge_litert.interpreter import load_delegate
+
+    return load_delegate(EDGETPU_LIBRARY)
+
+
 def edgetpu_runtime_available():
     """True when the Edge TPU runtime delegate (``libedgetpu.so.1``) loads, i.e. a Coral device can be used.
 
     Any failure to load it (library absent, no device) gives False.
     """
     try:
-        from ai_edge_litert.interpreter import load_delegate
-
-        load_delegate(EDGETPU_LIBRARY)
+        load_edgetpu_delegate()
     except (ValueError, OSError, RuntimeError, ImportError):
         return False
     return True
@@ -42,12 +59,12 @@ def make_interpreter(path, edgetpu=False, num_threads=None, default_delegates=Tr
     Raises:
       FileNotFoundError: no such file. ValueError: the Edge TPU delegate cannot be loaded.
     """
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no TFLite model at {path}")
-    delegates = [load_delegate(EDGETPU_LIBRARY)] if edgetpu else None
+    delegates = [load_edgetpu_delegate()] if edgetpu else None
     resolver = OpResolverType.AUTO if default_delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     interpreter = Interpreter(str(path), experimental_delegates=delegates, num_threads=num_threads,
                               experimental_op_resolver_type=resolver)

@@ -6,6 +6,8 @@ its outputs vary like a real detector's and the comparisons below mean something
 """
 import edgetpu_detector.core.env  # noqa: F401  (quiet TensorFlow)
 
+import ctypes
+import gc
 from pathlib import Path
 
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
@@ -24,7 +26,12 @@ from edgetpu_detector.ssd.models.ssd import DetectorConfig
 from edgetpu_detector.ssd.postprocess import NMSConfig, postprocess
 from edgetpu_detector.tflite.edgetpu_compiler import compile_for_edgetpu, find_edgetpu_compiler, parse_edgetpu_log
 from edgetpu_detector.tflite.info import tflite_io, tflite_ops
-from edgetpu_detector.tflite.interpreter import edgetpu_runtime_available, make_interpreter
+from edgetpu_detector.tflite.interpreter import (
+    EDGETPU_LIBRARY,
+    edgetpu_runtime_available,
+    load_edgetpu_delegate,
+    make_interpreter,
+)
 from tests.detector_helpers import random_detector, synthetic_images
 
 SIZE = 96
@@ -287,8 +294,8 @@ def test_int8_conversion_rejects_bad_calibration_data(detector, tmp_path):
 # ---------------------------------------------------------------- Edge TPU
 
 
-# ai_edge_litert's Delegate.__del__ raises AttributeError when load_delegate failed (no libedgetpu here).
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+# No half-built ai_edge_litert Delegate left behind (its __del__ raised) when libedgetpu.so.1 is absent.
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_edgetpu_compiler_lookup_and_runtime_probe(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_edgetpu_compiler() is None
@@ -297,6 +304,23 @@ def test_edgetpu_compiler_lookup_and_runtime_probe(monkeypatch, tmp_path):
     with pytest.raises(FileNotFoundError, match="edgetpu_compiler"):
         compile_for_edgetpu(model, tmp_path / "out")
     assert isinstance(edgetpu_runtime_available(), bool)
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_absent_edgetpu_runtime_is_one_clear_error(shared_dir):
+    try:
+        ctypes.CDLL(EDGETPU_LIBRARY)
+    except OSError:
+        pass
+    else:
+        pytest.skip(f"{EDGETPU_LIBRARY} is installed here: its absence cannot be tested")
+    with pytest.raises(ValueError, match=rf"the Edge TPU runtime {EDGETPU_LIBRARY} cannot be loaded"):
+        load_edgetpu_delegate()
+    assert edgetpu_runtime_available() is False
+    compiled = shared_dir / "reference_models" / "coral_test_data" / "mobilenet_v1_0.25_128_quant_edgetpu.tflite"
+    with pytest.raises(ValueError, match=EDGETPU_LIBRARY):
+        make_interpreter(compiled, edgetpu=True)
+    gc.collect()  # a half-built Delegate's __del__ would raise here (the warning is an error in this test)
 
 
 def test_parse_edgetpu_log():

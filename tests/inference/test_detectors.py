@@ -76,8 +76,8 @@ def test_loading_errors_name_the_problem(forms, tmp_path):
         load_detector(forms["tflite"], device="gpu")
 
 
-# ai_edge_litert's Delegate.__del__ raises AttributeError when load_delegate failed (no libedgetpu here).
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+# No half-built ai_edge_litert Delegate left behind (its __del__ raised) when libedgetpu.so.1 is absent.
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_edgetpu_device_without_runtime_runs_on_the_cpu_and_says_so(forms):
     # Coral's runtime cannot be installed here: the test relies on its absence (checked by the detector).
     detector = TFLiteDetector(forms["tflite"], device="edgetpu")

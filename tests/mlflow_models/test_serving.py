@@ -206,8 +206,8 @@ def test_tflite_pyfunc_rejects_bad_images_clearly(photos, tflite_pyfunc):
     pd.testing.assert_frame_equal(out_png, out_jpeg)
 
 
-# ai_edge_litert's Delegate.__del__ raises AttributeError when load_delegate failed (no libedgetpu here).
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+# No half-built ai_edge_litert Delegate left behind (its __del__ raised) when libedgetpu.so.1 is absent.
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_tflite_pyfunc_refuses_requests_above_its_limits(photos, tflite_pyfunc):
     """Too many images, no image, too many pixels: InvalidRequest (HTTP 400 when served), before decoding."""
     from mlflow.exceptions import MlflowException
@@ -230,6 +230,7 @@ def test_tflite_pyfunc_refuses_requests_above_its_limits(photos, tflite_pyfunc):
         tflite_pyfunc.predict(pd.DataFrame({"image": [big.getvalue()]}))
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")  # no half-built Delegate
 def test_edgetpu_model_without_runtime_falls_back_to_cpu_model(exported, photos, tmp_path, capsys):
     from edgetpu_detector.tflite.interpreter import edgetpu_runtime_available
 

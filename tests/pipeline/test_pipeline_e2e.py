@@ -339,8 +339,8 @@ def test_int8_model_is_edgetpu_ready_and_detects(pipeline, tmp_path):
     assert np.all((detections.classes >= 1) & (detections.classes <= len(label_map)))
 
 
-# ai_edge_litert's load_delegate leaves a half-built Delegate behind when libedgetpu.so.1 is absent.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+# No half-built ai_edge_litert Delegate left behind (its __del__ raised) when libedgetpu.so.1 is absent.
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_predict_on_a_folder_and_a_video(pipeline, tmp_path):
     """The predict CLI on the convert run's int8 model (by MLflow URI), and the library on a video."""
     import av
