@@ -130,7 +130,8 @@ def test_mixed_float16_trains_with_loss_scaling_and_saves_float32_weights(fruit_
 def test_int8_export_of_a_float16_trained_detector_fits_the_edgetpu(fruit_records, tmp_path):
     config = DetectorConfig(image_size=96, num_classes=fruit_records.num_classes)
     train(config, str(fruit_records.train_record), tmp_path / "model",
-          TrainConfig(num_steps=3, batch_size=2, checkpoint_every=100, precision="mixed_float16", image_every=0),
+          TrainConfig(num_steps=3, batch_size=2, checkpoint_every=100, precision="mixed_float16", image_every=0,
+                      precise_bn_batches=0),
           progress=False)
     model, loaded = load_trained_detector(tmp_path / "model")  # rebuilt as export does: float32
     assert {v.dtype for v in model.weights} == {"float32"} and model.compute_dtype == "float32"

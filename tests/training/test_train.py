@@ -38,19 +38,6 @@ def test_loss_falls_on_fruit_nuts(fruit_records, tmp_path):
     assert len(model.outputs) == 2
 
 
-def test_training_resumes_from_the_last_checkpoint(fruit_records, tmp_path):
-    config = DetectorConfig(image_size=96, num_classes=fruit_records.num_classes)
-    first = train(config, str(fruit_records.train_record), tmp_path,
-                  TrainConfig(num_steps=3, batch_size=2, checkpoint_every=100), progress=False)
-    steps = []
-    second = train(config, str(fruit_records.train_record), tmp_path,
-                   TrainConfig(num_steps=5, batch_size=2, log_every=1, checkpoint_every=100),
-                   on_metrics=lambda step, m: steps.append(step), progress=False)
-    assert first.steps_run == 3
-    assert second.steps_run == 2 and steps == [4, 5]
-    assert (tmp_path / "checkpoints" / "ckpt-5.index").is_file()
-
-
 def _weights(path):
     with h5py.File(path, "r") as f:
         arrays = []
@@ -69,23 +56,32 @@ def _stop_at(step):
     return on_metrics
 
 
-def test_training_is_reproducible_with_one_seed_and_through_a_resume(fruit_records, tmp_path):
+def test_training_resumes_bit_for_bit_and_with_a_new_budget(fruit_records, tmp_path):
     """Two runs with one seed, every augmentation on, end with bit-identical weights, also when the second is
     interrupted after its step-3 checkpoint and resumed: the resumed run reads the batches the uninterrupted one
     read from step 4 on. (Before the augmentation's draws were stateless, two 12-step runs differed by up to
-    5e-3, and a resumed run replayed the first batches.)"""
+    5e-3, and a resumed run replayed the first batches.) A finished run given a larger budget trains the steps
+    it lacks."""
     config = DetectorConfig(image_size=96, alpha=0.35, num_classes=fruit_records.num_classes)
-    settings = TrainConfig(num_steps=6, batch_size=2, warmup_steps=2, checkpoint_every=3, log_every=1,
-                           image_every=0, precise_bn_batches=0)
+    quick = dict(batch_size=2, warmup_steps=2, checkpoint_every=3, log_every=1, image_every=0, precise_bn_batches=0)
     records = str(fruit_records.train_record)
-    train(config, records, tmp_path / "whole", settings, progress=False)
+    first = train(config, records, tmp_path / "whole", TrainConfig(num_steps=6, **quick), progress=False)
     with pytest.raises(_Interrupted):
-        train(config, records, tmp_path / "resumed", settings, on_metrics=_stop_at(4), progress=False)
-    resumed = train(config, records, tmp_path / "resumed", settings, progress=False)
-    assert resumed.steps_run == 3
+        train(config, records, tmp_path / "resumed", TrainConfig(num_steps=6, **quick), on_metrics=_stop_at(4),
+              progress=False)
+    steps = []
+    resumed = train(config, records, tmp_path / "resumed", TrainConfig(num_steps=6, **quick),
+                    on_metrics=lambda step, m: steps.append(step), progress=False)
+    assert first.steps_run == 6 and resumed.steps_run == 3 and steps == [4, 5, 6]
     whole, again = (_weights(tmp_path / name / "model.weights.h5") for name in ("whole", "resumed"))
     assert len(whole) > 100 and len(whole) == len(again)
     assert all(np.array_equal(a, b) for a, b in zip(whole, again))
+
+    steps.clear()
+    longer = train(config, records, tmp_path / "whole", TrainConfig(num_steps=8, **quick),
+                   on_metrics=lambda step, m: steps.append(step), progress=False)
+    assert longer.steps_run == 2 and steps == [7, 8]
+    assert (tmp_path / "whole" / "checkpoints" / "ckpt-8.index").is_file()
 
 
 def test_backbone_weights_from_a_keras_h5_file(shared_dir):
