@@ -107,7 +107,7 @@ def test_mixed_float16_trains_with_loss_scaling_and_saves_float32_weights(fruit_
     # mixed_bfloat16 is left out: with TF 2.21's oneDNN kernels its loss became NaN within 4 steps from random
     # weights (see edgetpu_detector.training.precision.resolve_precision); auto never picks it on a CPU.
     precision = "mixed_float16"
-    config = DetectorConfig(image_size=96, num_classes=fruit_records.num_classes)
+    config = DetectorConfig(image_size=96, alpha=0.35, num_classes=fruit_records.num_classes)
     seen = {}
     result = train(config, str(fruit_records.train_record), tmp_path,
                    TrainConfig(num_steps=20, batch_size=4, learning_rate=2e-3, warmup_steps=3, log_every=1,
@@ -128,7 +128,7 @@ def test_mixed_float16_trains_with_loss_scaling_and_saves_float32_weights(fruit_
 
 
 def test_int8_export_of_a_float16_trained_detector_fits_the_edgetpu(fruit_records, tmp_path):
-    config = DetectorConfig(image_size=96, num_classes=fruit_records.num_classes)
+    config = DetectorConfig(image_size=96, alpha=0.35, num_classes=fruit_records.num_classes)
     train(config, str(fruit_records.train_record), tmp_path / "model",
           TrainConfig(num_steps=3, batch_size=2, checkpoint_every=100, precision="mixed_float16", image_every=0,
                       precise_bn_batches=0),
@@ -156,7 +156,7 @@ MIRRORED = textwrap.dedent("""
     from edgetpu_detector.training.config import TrainConfig
     from edgetpu_detector.training.loop import train
     losses = []
-    result = train(DetectorConfig(image_size=64, num_classes=int(sys.argv[2])), sys.argv[1], sys.argv[3],
+    result = train(DetectorConfig(image_size=64, alpha=0.35, num_classes=int(sys.argv[2])), sys.argv[1], sys.argv[3],
                    TrainConfig(num_steps=6, batch_size=4, log_every=1, checkpoint_every=100, strategy="mirrored",
                                precision="mixed_float16", augmentations=()),
                    on_metrics=lambda step, m: losses.append(m["train/loss"]), progress=False)
