@@ -111,6 +111,8 @@ def test_ops_absorbed_rejects_an_uncompiled_twin(coral):
         check_edgetpu_compatibility(coral / "missing.tflite")
 
 
+# The converter warns of the missing input statistics of the deliberately unquantizable dynamic-batch model.
+@pytest.mark.filterwarnings("ignore:Statistics for quantized inputs were expected")
 def test_checker_flags_dynamic_batch_and_float_models(tmp_path):
     """A tiny conv model with a dynamic batch (the case the compiler answers with "Model not quantized")
     and its float twin: nothing maps, and the reasons say why."""
