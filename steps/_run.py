@@ -9,7 +9,7 @@ import traceback
 import mlflow
 
 from edgetpu_detector.core.disk import DiskFull, free_bytes, is_disk_full
-from edgetpu_detector.core.interrupts import interruption_text, raise_on_signals
+from edgetpu_detector.core.interrupts import interruption_of, raise_on_signals
 from edgetpu_detector.tracking.datasets import log_dataset_input
 from edgetpu_detector.tracking.failures import (ERROR_TAG, ERROR_TYPE_TAG, LOG_ARTIFACTS, STEP_LOG_ENV, STEP_TAGS_ENV,
                                                 error_tags)
@@ -50,12 +50,14 @@ def step_run(entry_point):
             interrupted = None
             try:
                 yield work
-            except KeyboardInterrupt as error:  # SIGINT or SIGTERM (edgetpu_detector.core.interrupts)
-                interrupted = interruption_text(error)
-                print(f"\n{entry_point}: {interrupted}; run the same command again to resume", flush=True)
-                mlflow.set_tags({ERROR_TAG: f"Interrupted: {interrupted}", ERROR_TYPE_TAG: "Interrupted"})
-                raise
             except BaseException as error:
+                interrupted = interruption_of(error)  # SIGINT or SIGTERM (edgetpu_detector.core.interrupts)
+                if interrupted:
+                    if not isinstance(error, KeyboardInterrupt):  # the signal surfaced as another error
+                        write_log_only(traceback.format_exc())
+                    print(f"\n{entry_point}: {interrupted}; run the same command again to resume", flush=True)
+                    mlflow.set_tags({ERROR_TAG: f"Interrupted: {interrupted}", ERROR_TYPE_TAG: "Interrupted"})
+                    raise
                 if _failed(error):
                     write_log_only(traceback.format_exc())
                     if is_disk_full(error) and not isinstance(error, DiskFull):  # a write no guard named

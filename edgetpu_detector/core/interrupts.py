@@ -21,6 +21,7 @@ STORE_MODULES = ("mlflow.store.tracking", "mlflow.store.db", "mlflow.store.model
 STORE_DEFER_S = 10.0  # longest a signal waits for a store call to return
 RETRY_S = 0.05  # how soon a held-back signal is delivered again
 _pending = {}  # the first signal held back: its name and when it came
+_raised = {}  # the signal raised as Interrupted in this process: its name
 
 
 class Interrupted(KeyboardInterrupt):
@@ -54,6 +55,7 @@ def _raise(signum, frame):
     for number in SIGNALS:
         signal.signal(number, signal.SIG_IGN)
     _pending.clear()
+    _raised["name"] = name
     raise Interrupted(name)
 
 
@@ -65,8 +67,30 @@ def raise_on_signals():
     A signal that lands inside a tracking-store call is raised once the call has returned.
     """
     _pending.clear()
+    _raised.clear()
     for number in SIGNALS:
         signal.signal(number, _raise)
+
+
+def interruption_of(error):
+    """What stopped the process when ``error`` ends it because of a signal, else None.
+
+    ``Interrupted`` (or a plain ``KeyboardInterrupt``) gives its text; so does any other exception once a
+    signal has been raised as ``Interrupted`` in this process: raised inside code that turns exceptions into
+    its own, the signal can surface as another error (an extension module whose import it broke raises
+    ``ImportError: initialization failed``), and the run must still say it was interrupted.
+
+    Args:
+      error: the BaseException leaving the step.
+
+    Returns:
+      str (``interrupted by SIGTERM``, ``interrupted by SIGINT (Ctrl-C)``) or None.
+    """
+    if isinstance(error, KeyboardInterrupt):
+        return interruption_text(error)
+    if "name" in _raised:
+        return str(Interrupted(_raised["name"]))
+    return None
 
 
 def interruption_text(error):

@@ -23,7 +23,7 @@ from mlflow.projects import ExecutionException
 from mlflow.tracking import MlflowClient
 
 from edgetpu_detector.core.file_lock import file_lock
-from edgetpu_detector.core.interrupts import interruption_text
+from edgetpu_detector.core.interrupts import interruption_of
 from edgetpu_detector.core.paths import cache_root
 from edgetpu_detector.tracking.failures import (ERROR_TAG, ERROR_TYPE_TAG, STEP_LOG_ENV, STEP_TAGS_ENV,
                                                 record_step_failure)
@@ -163,7 +163,7 @@ class StepRunner:
             mlflow.run(str(self.project_dir), entry_point=entry_point, parameters=launch, env_manager="local",
                        experiment_id=self.experiment_id, synchronous=True, run_name=entry_point)
         except (ExecutionException, KeyboardInterrupt) as failure:
-            interrupted = interruption_text(failure) if isinstance(failure, KeyboardInterrupt) else None
+            interrupted = interruption_of(failure)
             run = self._launched_run(key, entry_point, since)
             if run is None:
                 if interrupted:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from edgetpu_detector.core.interrupts import STORE_MODULES, Interrupted, raise_on_signals
+from edgetpu_detector.core.interrupts import STORE_MODULES, Interrupted, interruption_of, raise_on_signals
 
 STORE_CALL = """
 def store_call(seconds):
@@ -50,3 +50,23 @@ def test_a_signal_inside_a_store_call_waits_for_it_to_return(handlers):
         returned = namespace["store_call"](0.5)  # 10 re-deliveries of the signal land inside it
         _wait(2.0)
     assert returned == "committed"
+
+
+def _import_extension():
+    """Code that turns any exception into its own, as CPython does when a signal's exception interrupts an
+    extension module's initialization."""
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        _wait(2.0)
+    except BaseException:
+        raise ImportError("initialization failed") from None
+
+
+def test_a_signal_that_surfaces_as_another_error_is_still_an_interruption(handlers):
+    assert interruption_of(ImportError("initialization failed")) is None  # no signal yet: a plain error
+    with pytest.raises(ImportError, match="initialization failed") as caught:
+        _import_extension()
+    assert interruption_of(caught.value) == "interrupted by SIGTERM"
+    assert interruption_of(Interrupted("SIGINT")) == "interrupted by SIGINT (Ctrl-C)"
+    raise_on_signals()  # a new start forgets it
+    assert interruption_of(ImportError("initialization failed")) is None

@@ -7,7 +7,6 @@ where it is: a small script that records its arguments and writes what the real 
 """
 import edgetpu_detector.core.env  # noqa: F401  (quiet TensorFlow)
 
-import os
 from pathlib import Path
 
 import keras
