@@ -1,20 +1,13 @@
 """The preprocess and retrain steps with a val split: the budget is planned and logged, validation reads the val
 split only (never the test split), and the kept weights' val metrics are logged."""
-import mlflow
-from mlflow.tracking import MlflowClient
-
 import edgetpu_detector.training.validation as validation
 from edgetpu_detector.training.convergence import still_rising
 from steps import preprocess as preprocess_step
 from steps import retrain as retrain_step
 
 
-def test_retrain_validates_on_the_val_split_only(shared_dir, tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    experiment = mlflow.create_experiment("budget", artifact_location=(tmp_path / "artifacts").as_uri())
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment)
+def test_retrain_validates_on_the_val_split_only(shared_dir, local_store, monkeypatch):
+    client, experiment = local_store
     read = []
     detect_records = validation.detect_records
     monkeypatch.setattr(validation, "detect_records",
@@ -23,7 +16,6 @@ def test_retrain_validates_on_the_val_split_only(shared_dir, tmp_path, monkeypat
     # fruit_nuts: 16 training images; val_fraction 0.3 holds out 5 of them (auto, 0.1, would be too few)
     preprocess_step.main(["--data-dir", str(shared_dir / "datasets/fruit_nuts/data"), "--val-fraction", "0.3",
                           "--num-workers", "1"])
-    client = MlflowClient()
     data_run = client.search_runs([experiment])[0]
     assert data_run.data.metrics["data/val_images"] == 5 and data_run.data.metrics["data/train_images"] == 11
     assert data_run.data.tags["dataset_kind"] == "real" and "5 of 16" in data_run.data.tags["val_source"]
@@ -45,13 +37,9 @@ def test_retrain_validates_on_the_val_split_only(shared_dir, tmp_path, monkeypat
     assert not any(key.startswith("eval/") for key in metrics)
 
 
-def test_the_synthetic_demo_holds_out_no_val_split(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    experiment = mlflow.create_experiment("demo", artifact_location=(tmp_path / "artifacts").as_uri())
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment)
+def test_the_synthetic_demo_holds_out_no_val_split(local_store):
+    client, experiment = local_store
     preprocess_step.main(["--num-workers", "1"])
-    run = MlflowClient().search_runs([experiment])[0]
+    run = client.search_runs([experiment])[0]
     assert run.data.tags["dataset_kind"] == "synthetic" and "val_fraction 0" in run.data.tags["val_source"]
     assert run.data.metrics["data/train_images"] == 60 and "data/val_images" not in run.data.metrics

@@ -5,21 +5,16 @@ import os
 import signal
 import time
 
-import mlflow
 import pytest
 
 from steps._run import step_run
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    experiment = mlflow.create_experiment("s", artifact_location=(tmp_path / "artifacts").as_uri())
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment)
+def store(local_store):
+    """The local store (tests/steps/conftest.py); the signal handlers a step installs are restored after."""
     saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    yield mlflow.tracking.MlflowClient(uri), experiment
+    yield local_store
     for number, handler in saved.items():
         signal.signal(number, handler)
 
