@@ -3,6 +3,7 @@ early stopping on val, the time cap) beside the fixed 300-step baseline of earli
 twice the default's budget (a long measurement: not a test).
 
     python -m bench.training_budget [--datasets raccoon,playing_cards,fruit_nuts] [--runs default,baseline,double]
+                                    [--augmentations flip,photometric]
                                     [--out results.json]
 
 Each run goes through the steps' own library code in this process: preprocess (the dataset's own train/test
@@ -59,8 +60,10 @@ def _val_records(data_dir):
     return paths, len(boxes_per_image(paths))
 
 
-def run_chain(name, root, run, default_steps=None):
-    """One chain preprocess -> train -> convert -> evaluate; returns its report (dict)."""
+def run_chain(name, root, run, default_steps=None, augmentations=None):
+    """One chain preprocess -> train -> convert -> evaluate; returns its report (dict).
+
+    ``augmentations``: tuple of names for the default and double runs (None: the TrainConfig default)."""
     keras.backend.clear_session()
     started = time.perf_counter()
     val_fraction = 0.0 if run == "baseline" else resolve_val_fraction("auto", synthetic=False)
@@ -73,8 +76,10 @@ def run_chain(name, root, run, default_steps=None):
                              num_val=num_val)
     cap = MAX_TRAIN_MINUTES if run == "default" else 0.0
     print(f"{name} {run}: " + " / ".join(budget.lines()), flush=True)
-    lr = {"learning_rate": BASELINE_LEARNING_RATE, "trainable_backbone_stages": "all"} if run == "baseline" else {}
-    config = TrainConfig(num_steps=budget.num_steps, warmup_steps=budget.warmup_steps, **lr,
+    overrides = {"learning_rate": BASELINE_LEARNING_RATE, "trainable_backbone_stages": "all"} if run == "baseline" else {}
+    if augmentations is not None and run != "baseline":
+        overrides["augmentations"] = augmentations
+    config = TrainConfig(num_steps=budget.num_steps, warmup_steps=budget.warmup_steps, **overrides,
                          validation_every=budget.validation_every,
                          early_stopping_patience=budget.early_stopping_patience, max_train_minutes=cap,
                          image_every=0)
@@ -105,17 +110,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="raccoon,playing_cards,fruit_nuts")
     parser.add_argument("--runs", default="default,baseline,double")
+    parser.add_argument("--augmentations", help="comma-separated augmentations of the default and double runs "
+                        "(default: TrainConfig's)")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     runs = args.runs.split(",")
-    results = {"load_average_before": os.getloadavg(), "cpus": os.cpu_count(), "datasets": {}}
+    augmentations = None if args.augmentations is None else tuple(a for a in args.augmentations.split(",") if a)
+    results = {"load_average_before": os.getloadavg(), "cpus": os.cpu_count(), "augmentations": augmentations,
+               "datasets": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.datasets.split(","):
             reports = results["datasets"][name] = {}
             for run in ("default", "baseline", "double"):
                 if run in runs and not (run == "double" and "default" not in reports):
                     reports[run] = run_chain(name, Path(tmp) / name / run, run,
-                                             default_steps=reports.get("default", {}).get("planned_steps"))
+                                             default_steps=reports.get("default", {}).get("planned_steps"),
+                                             augmentations=augmentations)
                     if args.out:
                         Path(args.out).write_text(json.dumps(results, indent=2, default=float) + "\n")
     results["load_average_after"] = os.getloadavg()

@@ -8,7 +8,7 @@ import math
 import keras
 import tensorflow as tf
 
-from edgetpu_detector.training.augment import AUGMENTATIONS, AugmentConfig
+from edgetpu_detector.training.augment import DEFAULT_AUGMENTATIONS, AugmentConfig
 from edgetpu_detector.training.fine_tuning import parse_trainable_stages
 from edgetpu_detector.training.precision import PRECISIONS
 
@@ -18,7 +18,7 @@ class TrainConfig:
     """Optimization settings. Learning rate: linear warmup to ``learning_rate``, then cosine decay to 0.
 
     ``augmentations``: names from ``AUGMENTATIONS`` (SSD random crop, horizontal flip, photometric jitter);
-    empty for none.
+    empty for none; by default flip and photometric jitter (``DEFAULT_AUGMENTATIONS``: why the crop is off).
     ``freeze_batch_norm``: ``"auto"`` freezes every batch-norm layer (inference-mode statistics, no
     gamma/beta updates) when training starts from a pretrained detector, whose statistics are better than
     those of small batches; ``"true"`` / ``"false"`` force it. Unfrozen batch norm uses momentum
@@ -48,7 +48,7 @@ class TrainConfig:
     checkpoint_every: int = 100
     keep_checkpoints: int = 3
     seed: int = 42
-    augmentations: tuple = AUGMENTATIONS
+    augmentations: tuple = DEFAULT_AUGMENTATIONS
     freeze_backbone_steps: int = 0
     freeze_batch_norm: str = "auto"
     trainable_backbone_stages: str = "all"

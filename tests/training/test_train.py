@@ -9,6 +9,7 @@ import pytest
 from edgetpu_detector.data.preprocess import preprocess
 from edgetpu_detector.ssd.checkpoint import load_trained_detector
 from edgetpu_detector.ssd.models.ssd import DetectorConfig, backbone_of
+from edgetpu_detector.training.augment import AUGMENTATIONS
 from edgetpu_detector.training.config import TrainConfig
 from edgetpu_detector.training.initialize import describe, initialize_detector
 from edgetpu_detector.training.loop import train
@@ -63,7 +64,8 @@ def test_training_resumes_bit_for_bit_and_with_a_new_budget(fruit_records, tmp_p
     5e-3, and a resumed run replayed the first batches.) A finished run given a larger budget trains the steps
     it lacks."""
     config = DetectorConfig(image_size=96, alpha=0.35, num_classes=fruit_records.num_classes)
-    quick = dict(batch_size=2, warmup_steps=2, checkpoint_every=3, log_every=1, image_every=0, precise_bn_batches=0)
+    quick = dict(batch_size=2, warmup_steps=2, checkpoint_every=3, log_every=1, image_every=0, precise_bn_batches=0,
+                 augmentations=AUGMENTATIONS)
     records = str(fruit_records.train_record)
     first = train(config, records, tmp_path / "whole", TrainConfig(num_steps=6, **quick), progress=False)
     with pytest.raises(_Interrupted):
