@@ -2,8 +2,8 @@
 early stopping on val, the time cap) beside the fixed 300-step baseline of earlier versions and a run with
 twice the default's budget (a long measurement: not a test).
 
-    python -m bench.training_budget [--datasets raccoon,playing_cards,fruit_nuts] [--runs default,baseline,double]
-                                    [--augmentations flip,photometric]
+    python -m bench.training_budget [--datasets raccoon,playing_cards,fruit_nuts,license_plates]
+                                    [--runs default,baseline,double] [--augmentations flip,photometric]
                                     [--out results.json]
 
 Each run goes through the steps' own library code in this process: preprocess (the dataset's own train/test
@@ -47,7 +47,8 @@ from edgetpu_detector.training.config import TrainConfig
 from edgetpu_detector.training.loop import train
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-DATA_DIRS = {"raccoon": "raccoon", "playing_cards": "playing_cards", "fruit_nuts": "fruit_nuts/data"}
+DATA_DIRS = {"raccoon": "raccoon", "playing_cards": "playing_cards", "fruit_nuts": "fruit_nuts/data",
+             "license_plates": "license_plates_vott/dataset"}
 MAX_TRAIN_MINUTES = 10.0  # the MLproject default
 BASELINE_LEARNING_RATE = 0.001  # the default before issue 17
 
@@ -108,7 +109,7 @@ def run_chain(name, root, run, default_steps=None, augmentations=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", default="raccoon,playing_cards,fruit_nuts")
+    parser.add_argument("--datasets", default=",".join(DATA_DIRS))
     parser.add_argument("--runs", default="default,baseline,double")
     parser.add_argument("--augmentations", help="comma-separated augmentations of the default and double runs "
                         "(default: TrainConfig's)")

@@ -33,6 +33,7 @@ import pytest
 from edgetpu_detector.data.label_map import read_label_map
 from edgetpu_detector.inference.tflite_detector import TFLiteDetector
 from edgetpu_detector.tflite.info import tflite_ops
+from edgetpu_detector.training.augment import DEFAULT_AUGMENTATIONS
 
 pytestmark = pytest.mark.slow
 
@@ -48,10 +49,10 @@ KILLED_ERROR = ("retrain step killed or crashed before it could record an error 
                 "out-of-memory killer, or a crash in native code)")
 PARAMS = ["-P", "image_size=128", "-P", "num_steps=30", "-P", "batch_size=4", "-P", "num_calibration_images=8",
           "-P", "learning_rate=0.002", "-P", "score_threshold=0.01", "-P", "checkpoint_every=10"]
-# The third run: the same settings spelled differently (floats, an exponent, a reordered set).
+# The third run: the same settings spelled differently (floats, an exponent, the default set reordered).
 RESPELLED = ["-P", "image_size=128.0", "-P", "num_steps=30.0", "-P", "batch_size=4", "-P",
              "num_calibration_images=8.0", "-P", "learning_rate=2e-3", "-P", "score_threshold=0.010", "-P",
-             "checkpoint_every=10", "-P", "augmentations=photometric,flip,crop"]
+             "checkpoint_every=10", "-P", "augmentations=" + ",".join(reversed(DEFAULT_AUGMENTATIONS))]
 
 
 def _free_port():
